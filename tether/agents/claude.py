@@ -1,0 +1,253 @@
+"""Claude Code: its hook payloads, its hook answers, and its settings file.
+
+Hooks are installed in the project's ``.claude/settings.json``. Every hook
+command tether writes runs ``<python> -P -m tether.hook claude <Event>``: an
+absolute interpreter, so it works from a virtualenv or a global install alike,
+``-P`` so that a ``tether/`` folder planted in the workspace can never shadow
+the real package, and the event name on the command line so that even a
+payload that is not JSON is known to be a PreToolUse (and is then blocked).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import sys
+from typing import Any
+
+from tether import workspace
+from tether.errors import HookInputError, TetherError
+from tether.types import Decision, Event
+
+AGENT = "claude"
+SETTINGS = os.path.join(".claude", "settings.json")
+
+# The events tether hooks, and whether the hook needs a tool matcher.
+HOOK_EVENTS: dict[str, bool] = {
+    "SessionStart": False,
+    "UserPromptSubmit": False,
+    "PreToolUse": True,
+    "PostToolUse": True,
+    "PostToolUseFailure": True,
+    "Stop": False,
+    "SessionEnd": False,
+}
+# Above Claude Code's default: a hook that times out counts as not blocking, so the
+# guard must always answer first; tether's own waits (the store lock) are shorter.
+HOOK_TIMEOUT = 120
+
+_OURS = re.compile(r"(?:^|\s)-m\s+tether\.hook(?:\s|$)")
+
+
+def hook_command(event: str, python: str | None = None) -> str:
+    return f"{shlex.quote(python or sys.executable)} -P -m tether.hook {AGENT} {event}"
+
+
+# -- payloads --------------------------------------------------------------------
+
+
+def _str(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def parse(payload: Any, event_name: str | None = None) -> Event:
+    """A Claude Code hook payload as an Event; HookInputError when it is not one."""
+    if not isinstance(payload, dict):
+        raise HookInputError(f"hook input must be a JSON object, got {type(payload).__name__}")
+    name = _str(payload, "hook_event_name") or event_name
+    if not name:
+        raise HookInputError("hook input has no hook_event_name")
+    if event_name and name != event_name:
+        raise HookInputError(f"hook for {event_name} received a {name} event")
+    cwd = _str(payload, "cwd") or os.getcwd()
+    if not os.path.isabs(cwd):
+        raise HookInputError(f"hook input cwd is not an absolute path: {cwd!r}")
+    project = os.environ.get("CLAUDE_PROJECT_DIR")
+    if project and os.path.isdir(os.path.join(project, workspace.POLICY_DIR)):
+        root = os.path.realpath(project)
+    else:
+        root = workspace.find_root(cwd)
+    tool_input = payload.get("tool_input")
+    if tool_input is not None and not isinstance(tool_input, dict):
+        raise HookInputError("hook input tool_input must be a JSON object")
+    if name in ("PreToolUse", "PostToolUse", "PostToolUseFailure") and not _str(payload, "tool_name"):
+        raise HookInputError(f"{name} hook input has no tool_name")
+    error = payload.get("error")
+    return Event(
+        name=name,
+        agent=AGENT,
+        session_id=_str(payload, "session_id"),
+        cwd=cwd,
+        root=root,
+        prompt_id=_str(payload, "prompt_id"),
+        prompt=payload.get("prompt") if isinstance(payload.get("prompt"), str) else None,
+        permission_mode=_str(payload, "permission_mode"),
+        tool=_str(payload, "tool_name"),
+        tool_input=tool_input,
+        tool_use_id=_str(payload, "tool_use_id"),
+        tool_response=payload.get("tool_response"),
+        error=error if isinstance(error, str) else (json.dumps(error) if error is not None else None),
+        transcript_path=_str(payload, "transcript_path"),
+        source=_str(payload, "source"),
+        raw=payload,
+    )
+
+
+def answer(decision: Decision) -> str | None:
+    """The PreToolUse answer on stdout. An "allow" says nothing, so Claude Code's own
+    permission rules and prompts still apply: the guard only ever narrows them."""
+    if decision.verdict == "allow":
+        return None
+    reason = "; ".join(decision.reasons) or f"tether policy says {decision.verdict}"
+    return json.dumps({"hookSpecificOutput": {
+        "hookEventName": "PreToolUse",
+        "permissionDecision": decision.verdict,
+        "permissionDecisionReason": f"tether: {reason}",
+    }})
+
+
+# -- settings --------------------------------------------------------------------
+
+
+def _load(path: str) -> dict[str, Any]:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise TetherError(f"cannot read {path}: {exc.strerror}") from None
+    if not text.strip():
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise TetherError(f"{path} is not valid JSON (line {getattr(exc, 'lineno', '?')}): fix it first") from None
+    if not isinstance(data, dict):
+        raise TetherError(f"{path} must hold a JSON object")
+    return data
+
+
+def _save(path: str, data: dict[str, Any]) -> None:
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.tether-{os.getpid()}.tmp"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=2, ensure_ascii=False)
+        fh.write("\n")
+    os.replace(tmp, path)
+
+
+def _is_ours(hook: Any) -> bool:
+    return isinstance(hook, dict) and isinstance(hook.get("command"), str) and bool(_OURS.search(hook["command"]))
+
+
+def _strip(data: dict[str, Any]) -> bool:
+    """Remove tether's hooks from settings data in place; whether anything was removed."""
+    hooks = data.get("hooks")
+    if not isinstance(hooks, dict):
+        return False
+    removed = False
+    for event in list(hooks):
+        groups = hooks[event]
+        if not isinstance(groups, list):
+            continue
+        kept_groups = []
+        for group in groups:
+            if isinstance(group, dict) and isinstance(group.get("hooks"), list):
+                inner = [h for h in group["hooks"] if not _is_ours(h)]
+                if len(inner) != len(group["hooks"]):
+                    removed = True
+                    if not inner:
+                        continue
+                    group = {**group, "hooks": inner}
+            kept_groups.append(group)
+        if kept_groups:
+            hooks[event] = kept_groups
+        else:
+            del hooks[event]
+    if not hooks:
+        del data["hooks"]
+    return removed
+
+
+def install(root: str, python: str | None = None, permissions: dict[str, list[str]] | None = None) -> bool:
+    """Merge tether's hooks (and native permission rules) into the project settings.
+
+    Keeps every other hook and setting; returns whether the file changed.
+    """
+    path = os.path.join(root, SETTINGS)
+    data = _load(path)
+    before = json.dumps(data, sort_keys=True)
+    _strip(data)
+    hooks = data.setdefault("hooks", {})
+    if not isinstance(hooks, dict):
+        raise TetherError(f"{path}: \"hooks\" must be a JSON object")
+    for event, needs_matcher in HOOK_EVENTS.items():
+        entry: dict[str, Any] = {"type": "command", "command": hook_command(event, python),
+                                 "timeout": HOOK_TIMEOUT}
+        group: dict[str, Any] = {"matcher": "*", "hooks": [entry]} if needs_matcher else {"hooks": [entry]}
+        groups = hooks.setdefault(event, [])
+        if not isinstance(groups, list):
+            raise TetherError(f"{path}: hooks.{event} must be a JSON array")
+        groups.append(group)
+    if permissions:
+        perms = data.setdefault("permissions", {})
+        if not isinstance(perms, dict):
+            raise TetherError(f"{path}: \"permissions\" must be a JSON object")
+        for kind, rules in permissions.items():
+            current = perms.setdefault(kind, [])
+            if not isinstance(current, list):
+                raise TetherError(f"{path}: permissions.{kind} must be a JSON array")
+            for rule in rules:
+                if rule not in current:
+                    current.append(rule)
+    if json.dumps(data, sort_keys=True) == before:
+        return False
+    _save(path, data)
+    return True
+
+
+def uninstall(root: str, permissions: dict[str, list[str]] | None = None) -> bool:
+    """Remove only what install added; returns whether the file changed."""
+    path = os.path.join(root, SETTINGS)
+    if not os.path.exists(path):
+        return False
+    data = _load(path)
+    changed = _strip(data)
+    perms = data.get("permissions")
+    if permissions and isinstance(perms, dict):
+        for kind, rules in permissions.items():
+            current = perms.get(kind)
+            if isinstance(current, list):
+                kept = [r for r in current if r not in rules]
+                if len(kept) != len(current):
+                    changed = True
+                    if kept:
+                        perms[kind] = kept
+                    else:
+                        del perms[kind]
+        if not perms:
+            del data["permissions"]
+    if changed:
+        _save(path, data)
+    return changed
+
+
+def installed(root: str) -> dict[str, bool]:
+    """Which of tether's hook events are present in the project settings."""
+    try:
+        data = _load(os.path.join(root, SETTINGS))
+    except TetherError:
+        return dict.fromkeys(HOOK_EVENTS, False)
+    hooks = data.get("hooks") if isinstance(data.get("hooks"), dict) else {}
+    assert isinstance(hooks, dict)
+    found = {}
+    for event in HOOK_EVENTS:
+        groups = hooks.get(event)
+        found[event] = isinstance(groups, list) and any(
+            isinstance(g, dict) and isinstance(g.get("hooks"), list) and any(_is_ours(h) for h in g["hooks"])
+            for g in groups)
+    return found

@@ -1,0 +1,178 @@
+"""Commands of the flight recorder: init, uninstall, status, log, show, diff, sessions, verify."""
+
+from __future__ import annotations
+
+import os
+
+import click
+from rich.text import Text
+
+from tether import setup
+from tether.cli import render
+from tether.cli.common import emit_json, json_option, root, with_store
+from tether.errors import TetherError
+from tether.record import query
+from tether.record.store import Store
+
+
+def _err() -> render.Console:
+    return render.Console(stderr=True, highlight=False)
+
+
+@click.command()
+@click.option("--agent", type=click.Choice(["claude", "codex", "gemini", "opencode", "all"]), default="claude",
+              show_default=True, help="Which agent's hooks to install.")
+@json_option
+def init(agent: str, as_json: bool) -> None:
+    """Set tether up here: the store, the policy file, the agent's hooks, a baseline.
+
+    Safe to run again: hooks are merged with what is there, never duplicated.
+    """
+    report = setup.init(root(), agent)
+    if as_json:
+        emit_json(report.__dict__)
+        return
+    con = _err()
+    con.print(Text(f"tether is set up in {report.root}", style="bold green"))
+    con.print(Text(f"  store     {report.store}" + ("" if report.store_created else " (existing)")))
+    policy = os.path.join(report.root, ".tether", "policy.toml")
+    con.print(Text(f"  policy    {policy}" + (" (created)" if report.policy_created else " (kept)")))
+    for name, changed in report.settings_changed.items():
+        con.print(Text(f"  hooks     {name}: " + ("installed" if changed else "already installed")))
+    con.print(Text(f"  baseline  {report.files} files"))
+    if report.external_step:
+        con.print(Text(f"  changes since the last baseline were recorded as step {report.external_step[:8]}"))
+
+
+@click.command()
+@click.option("--agent", type=click.Choice(["claude", "codex", "gemini", "opencode", "all"]), default="all",
+              show_default=True, help="Whose hooks to remove.")
+def uninstall(agent: str) -> None:
+    """Remove the hooks and permission rules that `tether init` added. The record is kept."""
+    where = root()
+    changed = setup.uninstall(where, agent)
+    con = _err()
+    for name, did in changed.items():
+        con.print(f"{name}: " + ("hooks removed" if did else "no tether hooks were installed"))
+    con.print(Text(f"The record is kept in {Store.for_root(where).path}; delete that folder to discard it."))
+
+
+@click.command()
+@json_option
+def status(as_json: bool) -> None:
+    """Where the store is, which hooks are installed, and recent recording errors."""
+    info = setup.status(root())
+    if as_json:
+        emit_json(info)
+        return
+    con = render.console()
+    con.print(Text(f"workspace  {info['root']}"))
+    con.print(Text(f"store      {info['store']}" + ("" if info["initialized"] else "  (not set up: run `tether init`)")))
+    con.print(Text(f"policy     {info['policy'] or '(none: the built-in default applies)'}"))
+    claude = info["agents"]["claude"]
+    missing = [e for e, ok in claude["hooks"].items() if not ok]
+    state = "installed" if claude["installed"] else ("not installed" if len(missing) == len(claude["hooks"])
+                                                     else "incomplete, missing " + ", ".join(missing))
+    con.print(Text(f"claude     hooks {state}"))
+    con.print(Text("daemon     not running"))
+    if info["initialized"]:
+        con.print(Text(f"recorded   {info['sessions']} sessions, {info['steps']} steps, {info['files']} files known"))
+    if info["errors"]:
+        con.print(Text(f"recent errors ({len(info['errors'])}):", style="bold red"))
+        for e in info["errors"]:
+            con.print(Text(f"  {e.get('time', '')}  {e.get('event') or ''}  {e.get('message', '')}"))
+    else:
+        con.print(Text("errors     none"))
+
+
+@click.command()
+@click.option("--session", help="Only this session (an id or a prefix of one).")
+@click.option("--prompt", help="Only the steps of this prompt.")
+@json_option
+@with_store
+def log(store: Store, session: str | None, prompt: str | None, as_json: bool) -> None:
+    """Every recorded step, oldest first: prompts, tool calls, decisions and changed files."""
+    steps = query.log(store, session=session, prompt=prompt)
+    if as_json:
+        emit_json(steps)
+        return
+    render.print_log(render.console(), steps)
+
+
+@click.command()
+@click.argument("step")
+@json_option
+@with_store
+def show(store: Store, step: str, as_json: bool) -> None:
+    """One step with its unified diff. STEP is a step number or an id prefix (7+ characters)."""
+    row = query.resolve_step(store.db, step)
+    data = query.step_json(store.db, row, with_response=True)
+    diff = query.diff_text(store, query.step_diffs(store.db, data["seq"]))
+    if as_json:
+        emit_json({**data, "diff": diff})
+        return
+    render.print_step(render.console(), data, diff)
+
+
+@click.command()
+@click.argument("step", required=False)
+@click.option("--prompt", help="What this prompt's steps changed, taken together.")
+@click.option("--session", help="What this session's agent steps changed, taken together.")
+@json_option
+@with_store
+def diff(store: Store, step: str | None, prompt: str | None, session: str | None, as_json: bool) -> None:
+    """What a step, a prompt or a whole session changed, as one unified diff."""
+    if sum(x is not None for x in (step, prompt, session)) != 1:
+        raise TetherError("give exactly one of STEP, --prompt ID or --session ID")
+    if step is not None:
+        seqs = [query.resolve_step(store.db, step)[0]]
+    else:
+        seqs = query.steps_for(store.db, prompt=prompt, session=session)
+    diffs = query.net_diffs(store.db, seqs)
+    text = query.diff_text(store, diffs)
+    if as_json:
+        emit_json({"steps": len(seqs),
+                   "files": [{"path": query.path_text(d.path), "change": d.change} for d in diffs],
+                   "diff": text})
+        return
+    render.print_diff(render.console(), text)
+
+
+@click.command()
+@json_option
+@with_store
+def sessions(store: Store, as_json: bool) -> None:
+    """The recorded sessions, with their prompts, steps and changed files."""
+    rows = query.sessions(store)
+    if as_json:
+        emit_json(rows)
+        return
+    render.print_sessions(render.console(), rows)
+
+
+@click.command()
+@click.option("--no-objects", is_flag=True, help="Check the journal only, not every stored file.")
+@json_option
+@with_store
+def verify(store: Store, no_objects: bool, as_json: bool) -> None:
+    """Check that the record is intact: the journal's hash chain and every stored file."""
+    from tether.record.verify import verify as run
+
+    report = run(store, objects=not no_objects)
+    if as_json:
+        emit_json({"ok": report.ok, "events": report.events, "objects": report.objects,
+                   "problems": report.problems})
+    else:
+        con = _err()
+        for p in report.problems:
+            con.print(Text(p, style="red"))
+        con.print(Text(f"{report.events} events and {report.objects} objects checked: "
+                       + ("intact" if report.ok else f"{len(report.problems)} problems"),
+                       style="green" if report.ok else "bold red"))
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def register(group: click.Group) -> None:
+    for command in (init, uninstall, status, log, show, diff, sessions, verify):
+        group.add_command(command)

@@ -1,0 +1,147 @@
+"""The entry point agents run on every hook event: ``python -P -m tether.hook AGENT EVENT``.
+
+Two rules decide everything here (DESIGN.md, principle 1):
+
+- The guard fails closed. For PreToolUse, any failure to reach a decision
+  (bad input, a broken policy, a crash) blocks the call: exit status 2 with
+  the reason on stderr.
+- Recording fails open. A recording failure never breaks the agent's work: it
+  is kept in the store's error log, shown by ``tether status``, and the hook
+  exits 0.
+
+Imports are kept to what the event needs: this process starts once per tool call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from tether.types import Decision, Event
+
+# Beyond this, stdin is not read further: the event is recorded as unreadable.
+MAX_INPUT = 256 << 20
+
+
+def _read_stdin() -> bytes:
+    data = sys.stdin.buffer.read(MAX_INPUT + 1)
+    if len(data) > MAX_INPUT:
+        raise ValueError(f"hook input is larger than {MAX_INPUT >> 20} MiB")
+    return data
+
+
+def _log_failure(root: str | None, message: str, event: str | None, session: str | None) -> None:
+    """Keep a recording failure where `tether status` will find it. Never raises."""
+    try:
+        from tether import workspace
+        from tether.record.store import Store, fallback_error
+
+        root = root or workspace.find_root(os.getcwd())
+        store = Store.for_root(root)
+        if store.exists():
+            try:
+                store.log_error(message, event, session)
+                return
+            finally:
+                store.close()
+        fallback_error(store.path, message, event, session)
+    except Exception:  # noqa: BLE001 - the last resort must not raise
+        pass
+
+
+def _decide(ev: Event) -> tuple[Decision, str | None]:
+    """The guard's decision and the active task id. Raises on any failure (the caller blocks)."""
+    from tether.guard.engine import Guard, GuardContext
+    from tether.guard.state import load_state
+    from tether.workspace import store_dir
+
+    state = load_state(store_dir(ev.root))
+    guard = Guard.load(ev.root)
+    ctx = GuardContext(root=ev.root, cwd=ev.cwd, session_id=ev.session_id,
+                       permission_mode=ev.permission_mode, state=state)
+    return guard.check_tool(ev.tool or "", ev.tool_input or {}, ctx), (state.task.id if state.task else None)
+
+
+def _record(ev: Event, decision: Decision | None, task: str | None) -> None:
+    from tether.record.recorder import Recorder
+    from tether.record.store import Store
+
+    store = Store.for_root(ev.root)
+    if not store.exists():
+        # Not set up here (hooks copied from another project, or the store was removed):
+        # nothing to record into, and nothing is created behind the user's back.
+        raise FileNotFoundError(f"no tether store for {ev.root}; run `tether init` there")
+    store = Store.open(ev.root)
+    try:
+        Recorder(store).handle(ev, decision, task)
+    finally:
+        store.close()
+
+
+def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str | None]:
+    """Handle one event: (exit status, stdout text, stderr text)."""
+    from tether.agents import claude
+
+    guarding = event_name == "PreToolUse"
+    try:
+        payload = json.loads(raw)
+        ev = claude.parse(payload, event_name)
+    except Exception as exc:  # noqa: BLE001 - every kind of bad input is reported the same way
+        message = f"tether: unreadable {event_name} hook input: {_one_line(exc)}"
+        _log_failure(None, message, event_name, None)
+        return (2, None, message) if guarding else (0, None, None)
+
+    decision = None
+    task = None
+    out = None
+    if guarding:
+        try:
+            decision, task = _decide(ev)
+            out = claude.answer(decision)
+        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+            message = f"tether: the guard could not decide, so the call is blocked: {_one_line(exc)}"
+            _log_failure(ev.root, message, ev.name, ev.session_id)
+            _try_record(ev, None, None)
+            return 2, None, message
+    _try_record(ev, decision, task)
+    return 0, out, None
+
+
+def _try_record(ev: Event, decision: Decision | None, task: str | None) -> None:
+    try:
+        _record(ev, decision, task)
+    except Exception as exc:  # noqa: BLE001 - recording fails open
+        _log_failure(ev.root, f"recording {ev.name} failed: {_one_line(exc)}", ev.name, ev.session_id)
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip().replace("\n", " ") or type(exc).__name__
+    return text[:500]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    agent = args[0] if args else "claude"
+    event_name = args[1] if len(args) > 1 else ""
+    try:
+        raw = _read_stdin()
+    except Exception as exc:  # noqa: BLE001
+        message = f"tether: could not read hook input: {_one_line(exc)}"
+        _log_failure(None, message, event_name, None)
+        if event_name == "PreToolUse":
+            sys.stderr.write(message + "\n")
+            return 2
+        return 0
+    status, out, err = run(agent, event_name, raw)
+    if out:
+        sys.stdout.write(out + "\n")
+    if err:
+        sys.stderr.write(err + "\n")
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""Schema migrations of the metadata database, applied in order every time it is opened.
+
+Append-only: a migration that has shipped is never edited; a change is a new
+migration. Each runs in one transaction together with its "applied" record.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable
+
+Migration = Callable[[sqlite3.Connection], None]
+
+
+def _script(db: sqlite3.Connection, sql: str) -> None:
+    # Not executescript(): it commits first, which would break the migration's transaction.
+    buf = ""
+    for line in sql.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            db.execute(buf)
+            buf = ""
+    if buf.strip():
+        raise ValueError(f"incomplete SQL statement: {buf.strip()[:60]}")
+
+
+def m001_initial(db: sqlite3.Connection) -> None:
+    _script(db, """
+    CREATE TABLE meta (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    -- One agent conversation.
+    CREATE TABLE sessions (
+        id TEXT PRIMARY KEY,
+        agent TEXT NOT NULL,
+        cwd TEXT,
+        transcript_path TEXT,
+        permission_mode TEXT,
+        source TEXT,
+        started TEXT NOT NULL,
+        ended TEXT,
+        end_reason TEXT,
+        last_prompt TEXT
+    );
+    -- One user message that started a turn.
+    CREATE TABLE prompts (
+        id TEXT PRIMARY KEY,
+        session TEXT NOT NULL,
+        text TEXT,
+        time TEXT NOT NULL
+    );
+    CREATE INDEX prompts_session ON prompts(session, time);
+    -- One recorded change of state: an agent's tool call, or an external change.
+    CREATE TABLE steps (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        session TEXT,
+        agent TEXT,
+        origin TEXT NOT NULL,
+        prompt TEXT,
+        tool TEXT,
+        tool_use_id TEXT,
+        input TEXT,
+        response TEXT,
+        decision TEXT,
+        decision_detail TEXT,
+        status TEXT NOT NULL,
+        error TEXT,
+        task TEXT,
+        started TEXT NOT NULL,
+        ended TEXT
+    );
+    CREATE INDEX steps_session ON steps(session, seq);
+    CREATE INDEX steps_tool_use ON steps(tool_use_id);
+    CREATE INDEX steps_prompt ON steps(prompt, seq);
+    CREATE INDEX steps_running ON steps(status) WHERE status = 'running';
+    -- What each step changed. Paths are raw bytes (file names need not be UTF-8).
+    CREATE TABLE step_files (
+        step INTEGER NOT NULL REFERENCES steps(seq),
+        path BLOB NOT NULL,
+        change TEXT NOT NULL,
+        old_oid TEXT,
+        new_oid TEXT,
+        old_mode INTEGER,
+        new_mode INTEGER,
+        PRIMARY KEY (step, path)
+    ) WITHOUT ROWID;
+    CREATE INDEX step_files_path ON step_files(path, step);
+    -- The known state of every workspace file (oid NULL: known to be absent).
+    -- walk_oid/walk_mode: the file as the last full walk's tree has it; dirty: changed
+    -- by a single-file record since that walk.
+    CREATE TABLE files (
+        path BLOB PRIMARY KEY,
+        oid TEXT,
+        mode INTEGER,
+        walk_oid TEXT,
+        walk_mode INTEGER,
+        dirty INTEGER NOT NULL DEFAULT 0
+    ) WITHOUT ROWID;
+    CREATE INDEX files_dirty ON files(dirty) WHERE dirty = 1;
+    -- Snapshots of the whole workspace taken when recording began or resumed.
+    CREATE TABLE baselines (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        tree TEXT NOT NULL,
+        reason TEXT NOT NULL
+    );
+    -- The journal: every hook event, redacted, hash-chained.
+    CREATE TABLE events (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        agent TEXT,
+        session TEXT,
+        name TEXT NOT NULL,
+        step TEXT,
+        payload TEXT NOT NULL,
+        prev TEXT NOT NULL,
+        hash TEXT NOT NULL
+    );
+    -- Recording failures, shown by `tether status`.
+    CREATE TABLE errors (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        time TEXT NOT NULL,
+        event TEXT,
+        session TEXT,
+        message TEXT NOT NULL
+    );
+    """)
+
+
+MIGRATIONS: list[tuple[str, Migration]] = [
+    ("m001_initial", m001_initial),
+]
+
+
+def migrate(db: sqlite3.Connection) -> None:
+    """Bring the schema up to date. Cheap when it already is: one pragma read."""
+    (version,) = db.execute("PRAGMA user_version").fetchone()
+    if version == len(MIGRATIONS):
+        return
+    if version > len(MIGRATIONS):
+        from tether.errors import StoreError
+
+        raise StoreError(
+            f"the store was written by a newer tether (schema {version}, this one knows "
+            f"{len(MIGRATIONS)}); upgrade tether")
+    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied TEXT NOT NULL)")
+    for index, (name, fn) in enumerate(MIGRATIONS, start=1):
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            done = db.execute("SELECT 1 FROM _migrations WHERE name = ?", (name,)).fetchone()
+            if not done:
+                fn(db)
+                db.execute(
+                    "INSERT INTO _migrations(name, applied) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ','now'))",
+                    (name,))
+            db.execute(f"PRAGMA user_version = {index}")
+            db.execute("COMMIT")
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise

@@ -1,0 +1,208 @@
+"""Finding what changed in the workspace, cheaply.
+
+Two ways, chosen by the tool:
+
+- ``record_file``: a tool that names its file (Write, Edit, NotebookEdit). Only
+  that path is looked at: one lstat, one read, one hash, in-process.
+- ``walk``: any other tool (Bash, MCP tools, ...) and every point where a person
+  may have edited files. ``git add -A`` against a private index in the store is
+  the stat cache: git lstat()s every file in parallel, honours .gitignore, and
+  re-reads only the files whose stat changed, storing them as blobs. The index
+  is turned into a tree, and the tree compared with the previous walk's tree.
+
+The ``files`` table is the known state of the workspace. Single-file records
+update it directly and mark the path dirty; the next walk reconciles the dirty
+paths with what git saw, so a change is reported once, by whoever saw it first.
+Every function here must run with the store locked and inside one transaction.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+from dataclasses import dataclass
+
+from tether.record import gitcmd
+from tether.record.objects import EMPTY_TREE
+from tether.record.store import Store
+from tether.types import Change
+
+MODE_FILE = 0o100644
+MODE_EXEC = 0o100755
+MODE_LINK = 0o120000
+MODE_GITLINK = 0o160000
+
+_STREAM_ABOVE = 32 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class FileChange:
+    path: bytes
+    change: Change
+    old_oid: str | None
+    new_oid: str | None
+    old_mode: int | None
+    new_mode: int | None
+
+    @property
+    def name(self) -> str:
+        return os.fsdecode(self.path)
+
+
+def _kind(old: str | None, new: str | None) -> Change:
+    if old is None:
+        return "added"
+    if new is None:
+        return "deleted"
+    return "modified"
+
+
+def git_mode(st: os.stat_result) -> int | None:
+    """The git mode of a file as lstat sees it; None for what git does not store."""
+    if stat.S_ISLNK(st.st_mode):
+        return MODE_LINK
+    if stat.S_ISREG(st.st_mode):
+        return MODE_EXEC if st.st_mode & 0o100 else MODE_FILE
+    return None
+
+
+class Snapshot:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+
+    # -- single files --------------------------------------------------------
+
+    def _git(self, args: list[str], **kw: object) -> bytes:
+        res = gitcmd.run(self.store.objects.path, args, work_tree=self.store.root,
+                         index=self.store.index_path, **kw)  # type: ignore[arg-type]
+        return res.stdout
+
+    def is_ignored(self, rel: bytes) -> bool:
+        res = gitcmd.run(self.store.objects.path, ["check-ignore", "-q", "--no-index", "--", os.fsdecode(rel)],
+                         work_tree=self.store.root, index=self.store.index_path, check=False)
+        return res.returncode == 0
+
+    def _store_path(self, full: bytes) -> tuple[str | None, int | None]:
+        """Write one workspace path into the object store: (oid, mode), or (None, None) if absent."""
+        try:
+            st = os.lstat(full)
+        except (FileNotFoundError, NotADirectoryError):
+            return None, None
+        mode = git_mode(st)
+        if mode is None:
+            return None, None
+        if mode == MODE_LINK:
+            return self.store.objects.write_blob(os.readlink(full)), mode
+        if st.st_size > _STREAM_ABOVE:
+            # Large files go through git, which streams them instead of holding them in memory.
+            out = gitcmd.run(self.store.objects.path, ["hash-object", "-w", "--no-filters", "--",
+                                                       os.fsdecode(full)])
+            return out.stdout.decode("ascii").strip(), mode
+        with open(full, "rb") as fh:
+            data = fh.read()
+        return self.store.objects.write_blob(data), mode
+
+    def record_file(self, db: sqlite3.Connection, rel: bytes, *, new_only_if_tracked: bool = True,
+                    ) -> FileChange | None:
+        """Bring one path's known state up to date; the change, if there was one."""
+        row = db.execute("SELECT oid, mode FROM files WHERE path = ?", (rel,)).fetchone()
+        known_oid, known_mode = (row[0], row[1]) if row else (None, None)
+        oid, mode = self._store_path(os.path.join(os.fsencode(self.store.root), rel))
+        if (oid, mode) == (known_oid, known_mode):
+            return None
+        if known_oid is None and oid is not None and new_only_if_tracked and self.is_ignored(rel):
+            # A walk would never see this file: keep the known state in step with walks.
+            return None
+        if row:
+            db.execute("UPDATE files SET oid = ?, mode = ?, dirty = 1 WHERE path = ?", (oid, mode, rel))
+        else:
+            db.execute("INSERT INTO files(path, oid, mode, dirty) VALUES (?, ?, ?, 1)", (rel, oid, mode))
+        return FileChange(rel, _kind(known_oid, oid), known_oid, oid, known_mode, mode)
+
+    # -- whole workspace ---------------------------------------------------------
+
+    def _index_stamp(self) -> tuple[int, int, int] | None:
+        try:
+            st = os.stat(self.store.index_path)
+        except FileNotFoundError:
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def walk(self, db: sqlite3.Connection, defer: set[bytes] | frozenset[bytes] = frozenset(),
+             ) -> list[FileChange]:
+        """Compare the whole workspace with the known state and record the differences.
+
+        Paths in ``defer`` belong to a running call of another session: what the walk
+        saw of them is noted, but the change is left for that call to record.
+        """
+        prev_tree = self._meta(db, "walk_tree") or EMPTY_TREE
+        before = self._index_stamp()
+        # --ignore-errors: an unreadable file must not stop the rest from being seen.
+        self._git(["add", "-A", "--ignore-errors", "--", "."], check=False)
+        after = self._index_stamp()
+        if before is not None and before == after and prev_tree != EMPTY_TREE:
+            new_tree = prev_tree
+        else:
+            new_tree = self._git(["write-tree"]).decode("ascii").strip()
+        seen: dict[bytes, tuple[str | None, int | None]] = {}
+        if new_tree != prev_tree:
+            seen = self._diff_trees(prev_tree, new_tree)
+        for path, walk_oid, walk_mode in db.execute(
+                "SELECT path, walk_oid, walk_mode FROM files WHERE dirty = 1").fetchall():
+            if path not in seen:
+                seen[path] = (walk_oid, walk_mode)
+        changes: list[FileChange] = []
+        for path, (oid, mode) in seen.items():
+            row = db.execute("SELECT oid, mode FROM files WHERE path = ?", (path,)).fetchone()
+            known_oid, known_mode = (row[0], row[1]) if row else (None, None)
+            if path in defer and (oid, mode) != (known_oid, known_mode):
+                db.execute(
+                    "INSERT INTO files(path, oid, mode, walk_oid, walk_mode, dirty) VALUES (?, NULL, NULL, ?, ?, 1) "
+                    "ON CONFLICT(path) DO UPDATE SET walk_oid = excluded.walk_oid, "
+                    "walk_mode = excluded.walk_mode, dirty = 1", (path, oid, mode))
+                continue
+            if (oid, mode) != (known_oid, known_mode):
+                changes.append(FileChange(path, _kind(known_oid, oid), known_oid, oid, known_mode, mode))
+            if oid is None:
+                db.execute("DELETE FROM files WHERE path = ?", (path,))
+            else:
+                db.execute(
+                    "INSERT INTO files(path, oid, mode, walk_oid, walk_mode, dirty) VALUES (?, ?, ?, ?, ?, 0) "
+                    "ON CONFLICT(path) DO UPDATE SET oid = excluded.oid, mode = excluded.mode, "
+                    "walk_oid = excluded.walk_oid, walk_mode = excluded.walk_mode, dirty = 0",
+                    (path, oid, mode, oid, mode))
+        if new_tree != prev_tree:
+            db.execute("INSERT INTO meta(key, value) VALUES ('walk_tree', ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (new_tree,))
+        changes.sort(key=lambda c: c.path)
+        return changes
+
+    def _diff_trees(self, old: str, new: str) -> dict[bytes, tuple[str | None, int | None]]:
+        out = self._git(["diff-tree", "-r", "-z", "--no-renames", "--raw", old, new])
+        result: dict[bytes, tuple[str | None, int | None]] = {}
+        parts = out.split(b"\0")
+        i = 0
+        while i + 1 < len(parts):
+            meta, path = parts[i], parts[i + 1]
+            i += 2
+            if not meta.startswith(b":"):
+                continue
+            old_mode_s, new_mode_s, _old_oid, new_oid, _status = meta[1:].split(b" ")
+            new_mode = int(new_mode_s, 8)
+            if new_mode == MODE_GITLINK or int(old_mode_s, 8) == MODE_GITLINK:
+                # A nested repository is its own history, not files of this workspace.
+                continue
+            if new_mode == 0:
+                result[path] = (None, None)
+            else:
+                result[path] = (new_oid.decode("ascii"), new_mode)
+        return result
+
+    def tree(self, db: sqlite3.Connection) -> str:
+        return self._meta(db, "walk_tree") or EMPTY_TREE
+
+    @staticmethod
+    def _meta(db: sqlite3.Connection, key: str) -> str | None:
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])

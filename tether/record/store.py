@@ -1,0 +1,193 @@
+"""The store of one workspace: SQLite metadata, a git object database, a lock.
+
+Layout of the store folder (see tether.workspace.store_dir for where it lives)::
+
+    tether.db        metadata (WAL), migrated on open
+    objects.git/     content-addressed file contents (a bare git repository)
+    index            the private git index that serves as the stat cache of walks
+    lock             serialises recorders of concurrent sessions
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import os
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterator
+
+from tether import workspace
+from tether.errors import StoreError
+from tether.record.migrations import migrate
+from tether.record.objects import ObjectStore
+
+DB_NAME = "tether.db"
+LOCK_TIMEOUT = 30.0
+BUSY_TIMEOUT_MS = 10_000
+
+
+def now() -> str:
+    """The current time as ISO 8601 UTC with milliseconds."""
+    t = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+
+def new_id() -> str:
+    """A step, prompt or operation id: random, so that any 7-character prefix is almost surely unique."""
+    return uuid.uuid4().hex
+
+
+class Store:
+    def __init__(self, root: str, path: str) -> None:
+        self.root = root
+        self.path = path
+        self.db_path = os.path.join(path, DB_NAME)
+        self.objects = ObjectStore(os.path.join(path, "objects.git"))
+        self.index_path = os.path.join(path, "index")
+        self.lock_path = os.path.join(path, "lock")
+        self._db: sqlite3.Connection | None = None
+        self._lock_fd: int | None = None
+        self._lock_depth = 0
+
+    # -- opening ----------------------------------------------------------
+
+    @classmethod
+    def for_root(cls, root: str) -> Store:
+        return cls(root, workspace.store_dir(root))
+
+    def exists(self) -> bool:
+        return os.path.isfile(self.db_path)
+
+    @classmethod
+    def open(cls, root: str, create: bool = False) -> Store:
+        """Open the store of a workspace; with create, lay it out when absent."""
+        store = cls.for_root(root)
+        if not store.exists():
+            if not create:
+                raise StoreError(f"tether is not set up in {root}; run `tether init` there first")
+            store._create()
+        store.db  # noqa: B018 - opens and migrates now, so errors surface here
+        return store
+
+    def _create(self) -> None:
+        try:
+            os.makedirs(self.path, mode=0o700, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the store at {self.path}: {exc.strerror}") from None
+        self.objects.create()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        if self._db is None:
+            self._db = self._connect()
+        return self._db
+
+    def _connect(self) -> sqlite3.Connection:
+        try:
+            db = sqlite3.connect(self.db_path, timeout=BUSY_TIMEOUT_MS / 1000,
+                                 isolation_level=None, check_same_thread=False)
+            db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            (mode,) = db.execute("PRAGMA journal_mode").fetchone()
+            if mode != "wal":
+                db.execute("PRAGMA journal_mode = WAL")
+            # FULL: a recorded event survives power loss, not only a crash. An fsync
+            # costs well under a millisecond on the machines measured.
+            db.execute("PRAGMA synchronous = FULL")
+            db.execute("PRAGMA foreign_keys = ON")
+            migrate(db)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"cannot open the store database {self.db_path}: {exc}") from None
+        return db
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+
+    # -- transactions and the lock -----------------------------------------
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        db = self.db
+        db.execute("BEGIN IMMEDIATE")
+        try:
+            yield db
+        except BaseException:
+            db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def locked(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
+        """Exclusive use of the workspace snapshot (the private index and the known state).
+
+        Reentrant within one process; between processes an flock, so a recorder
+        that dies releases it with its file descriptor.
+        """
+        if self._lock_depth:
+            self._lock_depth += 1
+            try:
+                yield
+            finally:
+                self._lock_depth -= 1
+            return
+        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    os.close(fd)
+                    raise
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise StoreError(f"the store at {self.path} stayed locked for {timeout:.0f} s") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        self._lock_fd = fd
+        self._lock_depth = 1
+        try:
+            yield
+        finally:
+            self._lock_depth = 0
+            self._lock_fd = None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+    # -- metadata ------------------------------------------------------------
+
+    def meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def log_error(self, message: str, event: str | None = None, session: str | None = None) -> None:
+        """Keep a recording failure for `tether status`. Never raises."""
+        message = message[:2000]
+        try:
+            self.db.execute("INSERT INTO errors(time, event, session, message) VALUES (?, ?, ?, ?)",
+                            (now(), event, session, message))
+        except Exception:
+            fallback_error(self.path, message, event, session)
+
+
+def fallback_error(folder: str, message: str, event: str | None = None,
+                   session: str | None = None) -> None:
+    """Append a failure to a plain log when even the database is unusable."""
+    import json
+
+    line = json.dumps({"time": now(), "event": event, "session": session, "message": message[:2000]})
+    with contextlib.suppress(OSError):
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        with open(os.path.join(folder, "errors.log"), "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")

@@ -1,0 +1,101 @@
+"""Setting tether up in a workspace, taking it out again, and reporting its state."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from tether import workspace
+from tether.agents import claude
+from tether.errors import TetherError
+from tether.record.recorder import Recorder
+from tether.record.store import Store
+
+AGENTS = ("claude",)
+
+
+@dataclass
+class InitReport:
+    root: str
+    store: str
+    store_created: bool
+    policy_created: bool
+    settings_changed: dict[str, bool] = field(default_factory=dict)
+    files: int = 0
+    external_step: str | None = None
+
+
+def _agents(agent: str) -> tuple[str, ...]:
+    if agent == "all":
+        return AGENTS
+    if agent not in AGENTS:
+        raise TetherError(f"tether cannot set up {agent} yet; supported: {', '.join(AGENTS)}")
+    return (agent,)
+
+
+def init(root: str, agent: str = "claude") -> InitReport:
+    agents = _agents(agent)
+    store = Store.for_root(root)
+    created = not store.exists()
+    store = Store.open(root, create=True)
+    try:
+        policy = workspace.policy_path(root)
+        policy_created = False
+        if not os.path.exists(policy):
+            from tether.guard.policy import starter_policy
+
+            os.makedirs(os.path.dirname(policy), exist_ok=True)
+            with open(policy, "x", encoding="utf-8") as fh:
+                fh.write(starter_policy())
+            policy_created = True
+        changed = {}
+        for name in agents:
+            if name == "claude":
+                changed[name] = claude.install(root, permissions=_native_rules(root))
+        files, step = Recorder(store).baseline("tether init" if created else "tether init (again)")
+        return InitReport(root, store.path, created, policy_created, changed, files, step)
+    finally:
+        store.close()
+
+
+def _native_rules(root: str) -> dict[str, list[str]]:
+    from tether.guard.engine import Guard
+    from tether.guard.native import claude_rules
+
+    return claude_rules(Guard.load(root))
+
+
+def uninstall(root: str, agent: str = "all") -> dict[str, bool]:
+    changed = {}
+    for name in _agents(agent):
+        if name == "claude":
+            changed[name] = claude.uninstall(root, permissions=_native_rules(root))
+    return changed
+
+
+def status(root: str) -> dict[str, Any]:
+    from tether.record import query
+
+    store = Store.for_root(root)
+    out: dict[str, Any] = {
+        "root": root,
+        "store": store.path,
+        "initialized": store.exists(),
+        "policy": workspace.policy_path(root) if os.path.exists(workspace.policy_path(root)) else None,
+        "agents": {"claude": {"hooks": claude.installed(root)}},
+        "daemon": {"running": False},
+        "errors": [],
+    }
+    out["agents"]["claude"]["installed"] = all(out["agents"]["claude"]["hooks"].values())
+    if store.exists():
+        store = Store.open(root)
+        try:
+            db = store.db
+            out["sessions"] = db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0]
+            out["steps"] = db.execute("SELECT COUNT(*) FROM steps").fetchone()[0]
+            out["files"] = db.execute("SELECT COUNT(*) FROM files WHERE oid IS NOT NULL").fetchone()[0]
+            out["errors"] = query.errors(store)
+        finally:
+            store.close()
+    return out
