@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import TYPE_CHECKING
+TYPE_CHECKING = False
 
 if TYPE_CHECKING:
     from tether.types import Decision, Event
@@ -107,6 +107,10 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
             _try_record(ev, None, None)
             return 2, None, message
     _try_record(ev, decision, task)
+    if decision is not None and decision.verdict == "deny":
+        # Both signals: the JSON reason on stdout and exit status 2 with the reason on stderr.
+        # Either alone blocks; together a block survives the loss of one of them.
+        return 2, out, "tether: " + ("; ".join(decision.reasons) or "denied by policy")
     return 0, out, None
 
 

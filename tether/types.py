@@ -6,15 +6,18 @@ tool call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+TYPE_CHECKING = False
 
-Verdict = Literal["allow", "ask", "deny"]
-Origin = Literal["agent", "external"]
-Status = Literal["running", "ok", "error", "blocked"]
-Change = Literal["added", "modified", "deleted"]
+if TYPE_CHECKING:
+    # typing and dataclasses cost milliseconds to import; the hook imports this module on
+    # every tool call, so the classes below are written out by hand.
+    from typing import Any, Literal, TypeAlias
 
-JSON = dict[str, Any]
+    Verdict: TypeAlias = Literal["allow", "ask", "deny"]
+    Origin: TypeAlias = Literal["agent", "external"]
+    Status: TypeAlias = Literal["running", "ok", "error", "blocked"]
+    Change: TypeAlias = Literal["added", "modified", "deleted"]
+    JSON: TypeAlias = dict[str, Any]
 
 # Hook events tether understands; anything else is recorded in the event log only.
 EVENTS = (
@@ -40,36 +43,58 @@ READ_ONLY_TOOLS = frozenset({
 })
 
 
-@dataclass(frozen=True, slots=True)
 class Event:
     """One hook event from an agent, normalised across agents."""
 
-    name: str
-    agent: str
-    session_id: str | None
-    cwd: str
-    root: str
-    prompt_id: str | None = None
-    prompt: str | None = None
-    permission_mode: str | None = None
-    tool: str | None = None
-    tool_input: JSON | None = None
-    tool_use_id: str | None = None
-    tool_response: Any = None
-    error: str | None = None
-    transcript_path: str | None = None
-    source: str | None = None
-    raw: JSON = field(default_factory=dict)
+    __slots__ = ("agent", "cwd", "error", "name", "permission_mode", "prompt", "prompt_id", "raw", "root",
+                 "session_id", "source", "tool", "tool_input", "tool_response", "tool_use_id",
+                 "transcript_path")
+
+    def __init__(self, name: str, agent: str, session_id: str | None, cwd: str, root: str, *,
+                 prompt_id: str | None = None, prompt: str | None = None, permission_mode: str | None = None,
+                 tool: str | None = None, tool_input: JSON | None = None, tool_use_id: str | None = None,
+                 tool_response: Any = None, error: str | None = None, transcript_path: str | None = None,
+                 source: str | None = None, raw: JSON | None = None) -> None:
+        self.name = name
+        self.agent = agent
+        self.session_id = session_id
+        self.cwd = cwd
+        self.root = root
+        self.prompt_id = prompt_id
+        self.prompt = prompt
+        self.permission_mode = permission_mode
+        self.tool = tool
+        self.tool_input = tool_input
+        self.tool_use_id = tool_use_id
+        self.tool_response = tool_response
+        self.error = error
+        self.transcript_path = transcript_path
+        self.source = source
+        self.raw = raw if raw is not None else {}
+
+    def __repr__(self) -> str:
+        return f"Event({self.name!r}, session={self.session_id!r}, tool={self.tool!r})"
 
 
-@dataclass(slots=True)
 class Decision:
     """What the guard said about one tool call, and why."""
 
-    verdict: Verdict
-    reasons: list[str] = field(default_factory=list)
-    risks: list[str] = field(default_factory=list)
-    rules: list[str] = field(default_factory=list)
+    __slots__ = ("reasons", "risks", "rules", "verdict")
+
+    def __init__(self, verdict: Verdict, reasons: list[str] | None = None, risks: list[str] | None = None,
+                 rules: list[str] | None = None) -> None:
+        self.verdict = verdict
+        self.reasons = reasons if reasons is not None else []
+        self.risks = risks if risks is not None else []
+        self.rules = rules if rules is not None else []
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Decision) and self.to_json() == other.to_json()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"Decision({self.verdict!r}, reasons={self.reasons!r}, risks={self.risks!r}, rules={self.rules!r})"
 
     def to_json(self) -> JSON:
         return {"decision": self.verdict, "reasons": list(self.reasons),

@@ -8,7 +8,6 @@ entry point calls it on every event.
 
 from __future__ import annotations
 
-import hashlib
 import os
 
 from tether.errors import TetherError
@@ -73,6 +72,8 @@ def store_dir(root: str) -> str:
     git_dir = _git_dir_of(root)
     if git_dir is not None:
         return os.path.join(git_dir, "tether")
+    import hashlib
+
     digest = hashlib.sha256(os.fsencode(root)).hexdigest()[:16]
     name = os.path.basename(root.rstrip("/")) or "root"
     return os.path.join(data_home(), "stores", f"{name}-{digest}")

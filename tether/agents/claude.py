@@ -12,14 +12,15 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shlex
 import sys
-from typing import Any
 
 from tether import workspace
 from tether.errors import HookInputError, TetherError
 from tether.types import Decision, Event
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 AGENT = "claude"
 SETTINGS = os.path.join(".claude", "settings.json")
@@ -38,10 +39,12 @@ HOOK_EVENTS: dict[str, bool] = {
 # guard must always answer first; tether's own waits (the store lock) are shorter.
 HOOK_TIMEOUT = 120
 
-_OURS = re.compile(r"(?:^|\s)-m\s+tether\.hook(?:\s|$)")
+_OURS = r"(?:^|\s)-m\s+tether\.hook(?:\s|$)"
 
 
 def hook_command(event: str, python: str | None = None) -> str:
+    import shlex
+
     return f"{shlex.quote(python or sys.executable)} -P -m tether.hook {AGENT} {event}"
 
 
@@ -141,7 +144,9 @@ def _save(path: str, data: dict[str, Any]) -> None:
 
 
 def _is_ours(hook: Any) -> bool:
-    return isinstance(hook, dict) and isinstance(hook.get("command"), str) and bool(_OURS.search(hook["command"]))
+    import re
+
+    return isinstance(hook, dict) and isinstance(hook.get("command"), str) and bool(re.search(_OURS, hook["command"]))
 
 
 def _strip(data: dict[str, Any]) -> bool:

@@ -9,11 +9,11 @@ Reading a packed object falls back to ``git cat-file``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import zlib
 
 from tether.errors import StoreError
+from tether.record.digest import sha1
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 
@@ -54,7 +54,7 @@ _ATTRIBUTES = "* -text -eol -filter -ident -working-tree-encoding\n"
 
 
 def blob_oid(data: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
+    return sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
 class ObjectStore:
@@ -87,7 +87,7 @@ class ObjectStore:
     def write_blob(self, data: bytes) -> str:
         """Store one blob durably and return its id; a blob already present is not rewritten."""
         raw = b"blob %d\0" % len(data) + data
-        oid = hashlib.sha1(raw, usedforsecurity=False).hexdigest()
+        oid = sha1(raw).hexdigest()
         path = self._loose(oid)
         if os.path.exists(path):
             return oid
@@ -137,7 +137,7 @@ class ObjectStore:
         except StoreError:
             return False
         header = b"%s %d\0" % (kind.encode("ascii"), len(body))
-        return hashlib.sha1(header + body, usedforsecurity=False).hexdigest() == oid
+        return sha1(header + body).hexdigest() == oid
 
     def _cat(self, oid: str, check_only: bool = False) -> tuple[str, bytes] | None:
         from tether.record import gitcmd

@@ -19,16 +19,19 @@ How changes are attributed:
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from typing import Any
 
 from tether import workspace
+from tether.record.digest import sha256
 from tether.record.snapshot import FileChange, Snapshot
 from tether.record.store import Store, new_id, now
 from tether.trust.redact import redact
 from tether.types import FILE_TOOLS, READ_ONLY_TOOLS, Decision, Event
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Longest string kept from a tool's input or output; files themselves are kept
 # whole in the object store.
@@ -41,7 +44,7 @@ def _dumps(value: Any) -> str:
 
 
 def chain_hash(prev: str, time: str, name: str, session: str | None, payload: str) -> str:
-    h = hashlib.sha256()
+    h = sha256()
     for part in (prev, time, name, session or "", payload):
         h.update(part.encode("utf-8", "surrogatepass"))
         h.update(b"\0")

@@ -21,12 +21,13 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-from dataclasses import dataclass
 
-from tether.record import gitcmd
 from tether.record.objects import EMPTY_TREE
 from tether.record.store import Store
-from tether.types import Change
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tether.types import Change
 
 MODE_FILE = 0o100644
 MODE_EXEC = 0o100755
@@ -36,14 +37,31 @@ MODE_GITLINK = 0o160000
 _STREAM_ABOVE = 32 << 20
 
 
-@dataclass(frozen=True, slots=True)
 class FileChange:
-    path: bytes
-    change: Change
-    old_oid: str | None
-    new_oid: str | None
-    old_mode: int | None
-    new_mode: int | None
+    """One path's change: its state before (oid, mode) and after; None for absent."""
+
+    __slots__ = ("change", "new_mode", "new_oid", "old_mode", "old_oid", "path")
+
+    def __init__(self, path: bytes, change: Change, old_oid: str | None, new_oid: str | None,
+                 old_mode: int | None, new_mode: int | None) -> None:
+        self.path = path
+        self.change = change
+        self.old_oid = old_oid
+        self.new_oid = new_oid
+        self.old_mode = old_mode
+        self.new_mode = new_mode
+
+    def _key(self) -> tuple[object, ...]:
+        return (self.path, self.change, self.old_oid, self.new_oid, self.old_mode, self.new_mode)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FileChange) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        return f"FileChange({self.path!r}, {self.change!r})"
 
     @property
     def name(self) -> str:
@@ -74,11 +92,15 @@ class Snapshot:
     # -- single files --------------------------------------------------------
 
     def _git(self, args: list[str], **kw: object) -> bytes:
+        from tether.record import gitcmd
+
         res = gitcmd.run(self.store.objects.path, args, work_tree=self.store.root,
                          index=self.store.index_path, **kw)  # type: ignore[arg-type]
         return res.stdout
 
     def is_ignored(self, rel: bytes) -> bool:
+        from tether.record import gitcmd
+
         res = gitcmd.run(self.store.objects.path, ["check-ignore", "-q", "--no-index", "--", os.fsdecode(rel)],
                          work_tree=self.store.root, index=self.store.index_path, check=False)
         return res.returncode == 0
@@ -96,6 +118,8 @@ class Snapshot:
             return self.store.objects.write_blob(os.readlink(full)), mode
         if st.st_size > _STREAM_ABOVE:
             # Large files go through git, which streams them instead of holding them in memory.
+            from tether.record import gitcmd
+
             out = gitcmd.run(self.store.objects.path, ["hash-object", "-w", "--no-filters", "--",
                                                        os.fsdecode(full)])
             return out.stdout.decode("ascii").strip(), mode

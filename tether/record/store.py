@@ -10,14 +10,11 @@ Layout of the store folder (see tether.workspace.store_dir for where it lives)::
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import os
 import sqlite3
 import time
-import uuid
-from collections.abc import Iterator
 
 from tether import workspace
 from tether.errors import StoreError
@@ -37,7 +34,7 @@ def now() -> str:
 
 def new_id() -> str:
     """A step, prompt or operation id: random, so that any 7-character prefix is almost surely unique."""
-    return uuid.uuid4().hex
+    return os.urandom(16).hex()
 
 
 class Store:
@@ -109,57 +106,18 @@ class Store:
 
     # -- transactions and the lock -----------------------------------------
 
-    @contextlib.contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-        db = self.db
-        db.execute("BEGIN IMMEDIATE")
-        try:
-            yield db
-        except BaseException:
-            db.execute("ROLLBACK")
-            raise
-        db.execute("COMMIT")
+    def transaction(self) -> _Transaction:
+        """``with store.transaction() as db``: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
+        return _Transaction(self.db)
 
-    @contextlib.contextmanager
-    def locked(self, timeout: float = LOCK_TIMEOUT) -> Iterator[None]:
-        """Exclusive use of the workspace snapshot (the private index and the known state).
+    def locked(self, timeout: float = LOCK_TIMEOUT) -> _Lock:
+        """``with store.locked()``: exclusive use of the workspace snapshot (the private
+        index and the known state).
 
         Reentrant within one process; between processes an flock, so a recorder
         that dies releases it with its file descriptor.
         """
-        if self._lock_depth:
-            self._lock_depth += 1
-            try:
-                yield
-            finally:
-                self._lock_depth -= 1
-            return
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        deadline = time.monotonic() + timeout
-        delay = 0.002
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except OSError as exc:
-                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
-                    os.close(fd)
-                    raise
-                if time.monotonic() > deadline:
-                    os.close(fd)
-                    raise StoreError(f"the store at {self.path} stayed locked for {timeout:.0f} s") from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-        self._lock_fd = fd
-        self._lock_depth = 1
-        try:
-            yield
-        finally:
-            self._lock_depth = 0
-            self._lock_fd = None
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        return _Lock(self, timeout)
 
     # -- metadata ------------------------------------------------------------
 
@@ -181,13 +139,67 @@ class Store:
             fallback_error(self.path, message, event, session)
 
 
+# Plain classes rather than contextlib: importing contextlib costs the hook milliseconds.
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+
+
+class _Lock:
+    def __init__(self, store: Store, timeout: float) -> None:
+        self.store = store
+        self.timeout = timeout
+
+    def __enter__(self) -> None:
+        store = self.store
+        if store._lock_depth:
+            store._lock_depth += 1
+            return
+        fd = os.open(store.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        deadline = time.monotonic() + self.timeout
+        delay = 0.002
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError as exc:
+                if exc.errno not in (errno.EWOULDBLOCK, errno.EAGAIN):
+                    os.close(fd)
+                    raise
+                if time.monotonic() > deadline:
+                    os.close(fd)
+                    raise StoreError(
+                        f"the store at {store.path} stayed locked for {self.timeout:.0f} s") from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        store._lock_fd = fd
+        store._lock_depth = 1
+
+    def __exit__(self, kind: object, value: object, tb: object) -> None:
+        store = self.store
+        store._lock_depth -= 1
+        if store._lock_depth == 0 and store._lock_fd is not None:
+            fd, store._lock_fd = store._lock_fd, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
+
+
 def fallback_error(folder: str, message: str, event: str | None = None,
                    session: str | None = None) -> None:
     """Append a failure to a plain log when even the database is unusable."""
     import json
 
     line = json.dumps({"time": now(), "event": event, "session": session, "message": message[:2000]})
-    with contextlib.suppress(OSError):
+    try:
         os.makedirs(folder, mode=0o700, exist_ok=True)
         with open(os.path.join(folder, "errors.log"), "a", encoding="utf-8") as fh:
             fh.write(line + "\n")
+    except OSError:
+        pass

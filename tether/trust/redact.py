@@ -7,7 +7,10 @@ path. Redaction keeps the secret's kind so a reader still knows what was there.
 from __future__ import annotations
 
 import re
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 _PATTERNS: list[tuple[str, str, int]] = [
     # (kind, pattern, group to replace; 0 = whole match)
