@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from tether.record.recorder import Recorder
+from tether.record.store import Store
+
 
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
@@ -30,6 +33,15 @@ def _isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
 def git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True,
                           text=True).stdout
+
+
+@pytest.fixture
+def store(repo: Path) -> Iterator[Store]:
+    """The store of ``repo``, set up with a baseline, as `tether init` leaves it."""
+    st = Store.open(str(repo), create=True)
+    Recorder(st).baseline("test")
+    yield st
+    st.close()
 
 
 @pytest.fixture

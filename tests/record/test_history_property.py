@@ -64,7 +64,7 @@ def apply(root: str, op: tuple[str, str, bytes | None]) -> None:
 
 def disk_state(root: str) -> dict[bytes, tuple[str, int]]:
     out: dict[bytes, tuple[str, int]] = {}
-    for rel in PATHS + [".gitignore"]:
+    for rel in [*PATHS, ".gitignore"]:
         path = os.path.join(root, rel)
         if not os.path.lexists(path):
             continue
@@ -145,7 +145,7 @@ def test_the_record_adds_up_to_the_disk(history: list[tuple[Any, ...]]) -> None:
         (baseline_tree,) = db.execute("SELECT tree FROM baselines ORDER BY seq LIMIT 1").fetchone()
         state = tree_state(store, baseline_tree)
         for seq, path, old_oid, new_oid, old_mode, new_mode in db.execute(
-                "SELECT step, path, old_oid, new_oid, old_mode, new_mode FROM step_files ORDER BY step, path"):
+                "SELECT step, path, old_oid, new_oid, old_mode, new_mode FROM step_files ORDER BY ord"):
             before = state.get(path)
             assert before == ((old_oid, old_mode) if old_oid else None), f"step {seq} {path!r}: broken chain"
             if new_oid is None:

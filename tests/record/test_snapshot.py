@@ -4,23 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-
 from tether.record.objects import blob_oid
-from tether.record.recorder import Recorder
 from tether.record.snapshot import MODE_EXEC, MODE_FILE, MODE_LINK, FileChange, Snapshot
 from tether.record.store import Store
-
-
-@pytest.fixture
-def store(repo: Path) -> Iterator[Store]:
-    st = Store.open(str(repo), create=True)
-    Recorder(st).baseline("test")
-    yield st
-    st.close()
 
 
 def walk(store: Store, defer: set[bytes] | None = None) -> list[FileChange]:
@@ -186,3 +174,12 @@ def test_recording_never_touches_the_users_git(repo: Path, store: Store) -> None
     walk(store)
     record(store, "README.md")
     assert state() == before
+
+
+def test_a_walk_lost_to_a_rollback_is_found_again(repo: Path, store: Store) -> None:
+    (repo / "README.md").write_text("changed before a crash\n")
+    db = store.db
+    db.execute("BEGIN IMMEDIATE")
+    assert summary(Snapshot(store).walk(db)) == [("README.md", "modified")]
+    db.execute("ROLLBACK")  # the process died before its transaction committed
+    assert summary(walk(store)) == [("README.md", "modified")]

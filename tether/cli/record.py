@@ -88,11 +88,17 @@ def status(as_json: bool) -> None:
 @click.command()
 @click.option("--session", help="Only this session (an id or a prefix of one).")
 @click.option("--prompt", help="Only the steps of this prompt.")
+@click.option("--commit", "rev", metavar="REV", help="Only the steps that wrote what this git commit changed.")
 @json_option
 @with_store
-def log(store: Store, session: str | None, prompt: str | None, as_json: bool) -> None:
+def log(store: Store, session: str | None, prompt: str | None, rev: str | None, as_json: bool) -> None:
     """Every recorded step, oldest first: prompts, tool calls, decisions and changed files."""
     steps = query.log(store, session=session, prompt=prompt)
+    if rev is not None:
+        from tether.history.commits import steps_of_commit
+
+        wanted = set(steps_of_commit(store, rev))
+        steps = [s for s in steps if s["seq"] in wanted]
     if as_json:
         emit_json(steps)
         return

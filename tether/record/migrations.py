@@ -76,9 +76,12 @@ def m001_initial(db: sqlite3.Connection) -> None:
     CREATE INDEX steps_prompt ON steps(prompt, seq);
     CREATE INDEX steps_running ON steps(status) WHERE status = 'running';
     -- What each step changed. Paths are raw bytes (file names need not be UTF-8).
+    -- ord: the order changes were recorded in, which is the order of each path's chain
+    -- (a step of one session can finish after a later step of another).
     CREATE TABLE step_files (
         step INTEGER NOT NULL REFERENCES steps(seq),
         path BLOB NOT NULL,
+        ord INTEGER NOT NULL,
         change TEXT NOT NULL,
         old_oid TEXT,
         new_oid TEXT,
@@ -86,7 +89,8 @@ def m001_initial(db: sqlite3.Connection) -> None:
         new_mode INTEGER,
         PRIMARY KEY (step, path)
     ) WITHOUT ROWID;
-    CREATE INDEX step_files_path ON step_files(path, step);
+    CREATE INDEX step_files_path ON step_files(path, ord);
+    CREATE UNIQUE INDEX step_files_ord ON step_files(ord);
     -- The known state of every workspace file (oid NULL: known to be absent).
     -- walk_oid/walk_mode: the file as the last full walk's tree has it; dirty: changed
     -- by a single-file record since that walk.
@@ -129,8 +133,57 @@ def m001_initial(db: sqlite3.Connection) -> None:
     """)
 
 
+def m002_history(db: sqlite3.Connection) -> None:
+    _script(db, """
+    -- Line attribution of each recorded version (see tether.history.attribution):
+    -- SQL NULL = not computed yet, JSON null = none (binary).
+    ALTER TABLE step_files ADD COLUMN runs TEXT;
+    -- A step that records the file changes of one of tether's own operations.
+    ALTER TABLE steps ADD COLUMN operation TEXT;
+    -- Every mutation tether makes to the workspace: rewind, revert, restore, undo.
+    CREATE TABLE operations (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        target TEXT,
+        args TEXT,
+        reason TEXT,
+        user TEXT,
+        host TEXT,
+        pid INTEGER,
+        command TEXT,
+        state TEXT NOT NULL,
+        undoes TEXT,
+        step INTEGER,
+        started TEXT NOT NULL,
+        ended TEXT
+    );
+    CREATE INDEX operations_pending ON operations(state) WHERE state = 'pending';
+    -- What an operation changes: each path from (oid, mode) to (oid, mode); NULL = absent.
+    CREATE TABLE operation_files (
+        op INTEGER NOT NULL REFERENCES operations(seq),
+        path BLOB NOT NULL,
+        from_oid TEXT,
+        from_mode INTEGER,
+        to_oid TEXT,
+        to_mode INTEGER,
+        runs TEXT,
+        PRIMARY KEY (op, path)
+    ) WITHOUT ROWID;
+    -- The git commits behind the baseline lines of a file (cache for blame).
+    CREATE TABLE baseline_commits (
+        path BLOB NOT NULL,
+        oid TEXT NOT NULL,
+        head TEXT NOT NULL,
+        commits TEXT NOT NULL,
+        PRIMARY KEY (path, oid, head)
+    ) WITHOUT ROWID;
+    """)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
+    ("m002_history", m002_history),
 ]
 
 

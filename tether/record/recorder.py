@@ -60,7 +60,17 @@ class Recorder:
 
     def handle(self, ev: Event, decision: Decision | None = None, task: str | None = None) -> str | None:
         """Record one event; returns the id of the step it created or finished, if any."""
-        with self.store.locked(), self.store.transaction() as db:
+        with self.store.locked():
+            if self.store.db.execute("SELECT 1 FROM operations WHERE state = 'pending' LIMIT 1").fetchone():
+                # A rewind or revert was interrupted: finish it before anything else is recorded,
+                # so that its half-written files are not taken for someone's edit.
+                from tether.history.operations import recover
+
+                recover(self.store)
+            return self._handle(ev, decision, task)
+
+    def _handle(self, ev: Event, decision: Decision | None, task: str | None) -> str | None:
+        with self.store.transaction() as db:
             step_id: str | None = None
             if ev.session_id:
                 self._ensure_session(db, ev)
@@ -272,8 +282,10 @@ class Recorder:
                            root=self.store.root)
             return self._external(db, ev, changes)
 
-    @staticmethod
-    def _add_files(db: sqlite3.Connection, seq: int, changes: list[FileChange]) -> None:
+    def _add_files(self, db: sqlite3.Connection, seq: int, changes: list[FileChange],
+                   attribute: bool = True) -> None:
+        if not changes:
+            return
         for c in changes:
             prior = db.execute("SELECT old_oid, old_mode FROM step_files WHERE step = ? AND path = ?",
                                (seq, c.path)).fetchone()
@@ -284,9 +296,13 @@ class Recorder:
                 if old_oid == c.new_oid and old_mode == c.new_mode:
                     db.execute("DELETE FROM step_files WHERE step = ? AND path = ?", (seq, c.path))
                 else:
-                    db.execute("UPDATE step_files SET change = ?, new_oid = ?, new_mode = ? "
+                    db.execute("UPDATE step_files SET change = ?, new_oid = ?, new_mode = ?, runs = NULL "
                                "WHERE step = ? AND path = ?", (change, c.new_oid, c.new_mode, seq, c.path))
                 continue
-            db.execute("INSERT INTO step_files(step, path, change, old_oid, new_oid, old_mode, new_mode) "
-                       "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO step_files(step, path, ord, change, old_oid, new_oid, old_mode, new_mode) "
+                       "VALUES (?, ?, (SELECT COALESCE(MAX(ord), 0) + 1 FROM step_files), ?, ?, ?, ?, ?)",
                        (seq, c.path, c.change, c.old_oid, c.new_oid, c.old_mode, c.new_mode))
+        if attribute:
+            from tether.history import attribution
+
+            attribution.record_step(db, self.store.objects, seq, changes)

@@ -165,7 +165,11 @@ class Snapshot:
         # --ignore-errors: an unreadable file must not stop the rest from being seen.
         self._git(["add", "-A", "--ignore-errors", "--", "."], check=False)
         after = self._index_stamp()
-        if before is not None and before == after and prev_tree != EMPTY_TREE:
+        # git rewrites the index only when something changed. That shortcut is taken only
+        # when the index is the very one this database last committed a walk for: after a
+        # crash or a rolled-back transaction the index may be ahead of the database.
+        if (before is not None and before == after and prev_tree != EMPTY_TREE
+                and self._meta(db, "index_stamp") == repr(after)):
             new_tree = prev_tree
         else:
             new_tree = self._git(["write-tree"]).decode("ascii").strip()
@@ -196,9 +200,9 @@ class Snapshot:
                     "ON CONFLICT(path) DO UPDATE SET oid = excluded.oid, mode = excluded.mode, "
                     "walk_oid = excluded.walk_oid, walk_mode = excluded.walk_mode, dirty = 0",
                     (path, oid, mode, oid, mode))
-        if new_tree != prev_tree:
-            db.execute("INSERT INTO meta(key, value) VALUES ('walk_tree', ?) "
-                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (new_tree,))
+        for key, value in (("walk_tree", new_tree), ("index_stamp", repr(self._index_stamp()))):
+            db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
+                       "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
         changes.sort(key=lambda c: c.path)
         return changes
 

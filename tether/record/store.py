@@ -110,6 +110,10 @@ class Store:
         """``with store.transaction() as db``: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
         return _Transaction(self.db)
 
+    def scratch(self) -> _Transaction:
+        """``with store.scratch() as db``: a transaction that is always rolled back (dry runs)."""
+        return _Transaction(self.db, keep=False)
+
     def locked(self, timeout: float = LOCK_TIMEOUT) -> _Lock:
         """``with store.locked()``: exclusive use of the workspace snapshot (the private
         index and the known state).
@@ -141,15 +145,16 @@ class Store:
 
 # Plain classes rather than contextlib: importing contextlib costs the hook milliseconds.
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection) -> None:
+    def __init__(self, db: sqlite3.Connection, keep: bool = True) -> None:
         self.db = db
+        self.keep = keep
 
     def __enter__(self) -> sqlite3.Connection:
         self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
-        self.db.execute("COMMIT" if kind is None else "ROLLBACK")
+        self.db.execute("COMMIT" if kind is None and self.keep else "ROLLBACK")
 
 
 class _Lock:
