@@ -54,14 +54,15 @@ def _log_failure(root: str | None, message: str, event: str | None, session: str
 
 def _decide(ev: Event) -> tuple[Decision, str | None]:
     """The guard's decision and the active task id. Raises on any failure (the caller blocks)."""
+    from tether.guard import state as guard_state
     from tether.guard.engine import Guard, GuardContext
-    from tether.guard.state import load_state
     from tether.workspace import store_dir
 
-    state = load_state(store_dir(ev.root))
-    guard = Guard.load(ev.root)
+    store = store_dir(ev.root)
+    state = guard_state.load(ev.root, store)
+    guard = Guard.load(ev.root, store)
     ctx = GuardContext(root=ev.root, cwd=ev.cwd, session_id=ev.session_id,
-                       permission_mode=ev.permission_mode, state=state)
+                       permission_mode=ev.permission_mode, state=state, store=store)
     return guard.check_tool(ev.tool or "", ev.tool_input or {}, ctx), (state.task.id if state.task else None)
 
 

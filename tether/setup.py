@@ -14,6 +14,26 @@ from tether.record.store import Store
 
 AGENTS = ("claude",)
 
+STARTER_POLICY = """\
+# The guard policy of this project: what a coding agent may do here.
+# Commit it and review changes to it like code; the agent itself cannot edit it.
+#
+# It extends tether's built-in policy, which already protects secrets, CI, migrations,
+# infrastructure, shared git state and tether's own files. `tether policy show` prints
+# the result, `tether explain "CMD"` shows which rule decides a command, and
+# docs/policy.md lists every rule id. Decisions are "allow", "ask" or "deny".
+version = 1
+
+# Hosts that commands and WebFetch may reach without asking. "..." keeps the built-in list.
+# [network]
+# allow = ["...", "api.internal.example.com"]
+
+# Make a rule stricter or looser, by its id.
+# [rules]
+# "git.push.protected" = "deny"
+# "infra.apply" = "deny"
+"""
+
 
 @dataclass
 class InitReport:
@@ -43,16 +63,15 @@ def init(root: str, agent: str = "claude") -> InitReport:
         policy = workspace.policy_path(root)
         policy_created = False
         if not os.path.exists(policy):
-            from tether.guard.policy import starter_policy
-
             os.makedirs(os.path.dirname(policy), exist_ok=True)
             with open(policy, "x", encoding="utf-8") as fh:
-                fh.write(starter_policy())
+                fh.write(STARTER_POLICY)
             policy_created = True
         changed = {}
         for name in agents:
             if name == "claude":
-                changed[name] = claude.install(root, permissions=_native_rules(root))
+                changed[name], added = claude.install(root, permissions=_native_rules(root))
+                _remember_rules(store, added)
         files, step = Recorder(store).baseline("tether init" if created else "tether init (again)")
         return InitReport(root, store.path, created, policy_created, changed, files, step)
     finally:
@@ -66,11 +85,38 @@ def _native_rules(root: str) -> dict[str, list[str]]:
     return claude_rules(Guard.load(root))
 
 
+_RULES_KEY = "claude.permissions_added"
+
+
+def _remember_rules(store: Store, added: dict[str, list[str]]) -> None:
+    """Keep the permission rules init added, so that uninstall removes those and no others."""
+    import json
+
+    known = json.loads(store.meta(_RULES_KEY) or "{}")
+    for kind, rules in added.items():
+        known.setdefault(kind, [])
+        known[kind] += [r for r in rules if r not in known[kind]]
+    with store.transaction():
+        store.set_meta(_RULES_KEY, json.dumps(known))
+
+
 def uninstall(root: str, agent: str = "all") -> dict[str, bool]:
+    import json
+
+    store = Store.for_root(root)
+    added: dict[str, list[str]] = {}
+    if store.exists():
+        store = Store.open(root)
+        try:
+            added = json.loads(store.meta(_RULES_KEY) or "{}")
+            with store.transaction():
+                store.set_meta(_RULES_KEY, "{}")
+        finally:
+            store.close()
     changed = {}
     for name in _agents(agent):
         if name == "claude":
-            changed[name] = claude.uninstall(root, permissions=_native_rules(root))
+            changed[name] = claude.uninstall(root, permissions=added)
     return changed
 
 

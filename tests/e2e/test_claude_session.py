@@ -150,3 +150,94 @@ def test_a_session_is_recorded_exactly(tmp_path: Path, claude_bin: str) -> None:
     assert git(p.repo, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
     assert sorted(git(p.repo, "status", "--porcelain").splitlines()) == [
         " M README.md", " M src/app.py", "?? .claude/", "?? .tether/", "?? src/greet.py"]
+
+    # History: blame of each changed file is exact.
+    def blame(rel: str) -> list[tuple[str, str | None, str]]:
+        return [(e["origin"], e.get("prompt_text") if e["origin"] == "agent" else None, e["text"])
+                for e in tether_json(p.repo, "blame", rel)]
+
+    assert blame("README.md") == [
+        ("baseline", None, "# Greeter"),
+        ("baseline", None, ""),
+        ("agent", P1, "Says hello, see src/greet.py."),
+        ("external", None, ""),
+        ("external", None, "Maintained by a person."),
+    ]
+    assert blame("src/greet.py") == [("agent", P2, "def hello(name):"), ("agent", P1, "    return f'Hello, {name}!'")]
+    assert blame("src/app.py") == [("agent", P1, "VERSION = 2"), ("baseline", None, ""), ("baseline", None, ""),
+                                   ("baseline", None, "def main():"), ("baseline", None, "    return VERSION")]
+    commit = tether_json(p.repo, "blame", "src/app.py")[1]["commit"]
+    assert commit == head.strip()
+
+    # A rewind to before the second prompt, then an undo, give the exact expected files.
+    files = ("README.md", "src/greet.py", "src/app.py", "NOTES.txt")
+
+    def snapshot() -> dict[str, str | None]:
+        return {f: (p.repo / f).read_text() if (p.repo / f).exists() else None for f in files}
+
+    after_session = snapshot()
+    dry = tether_json(p.repo, "rewind", "--prompt", steps[5]["prompt"], "--dry-run")
+    assert dry["files"] == [{"path": "NOTES.txt", "change": "added"}, {"path": "src/greet.py", "change": "modified"}]
+    assert snapshot() == after_session
+    refused = tether(p.repo, "rewind", "--prompt", steps[5]["prompt"], check=False)
+    assert refused.returncode != 0 and "--yes" in refused.stderr and snapshot() == after_session
+    tether(p.repo, "rewind", "--prompt", steps[5]["prompt"], "--yes")
+    assert snapshot() == {
+        "README.md": "# Greeter\n\nSays hello, see src/greet.py.\n\nMaintained by a person.\n",
+        "src/greet.py": "def greet(name):\n    return f'Hello, {name}!'\n",
+        "src/app.py": "VERSION = 2\n\n\ndef main():\n    return VERSION\n",
+        "NOTES.txt": "release notes\n",
+    }
+    tether(p.repo, "undo", "--yes")
+    assert snapshot() == after_session
+    assert [o["kind"] for o in tether_json(p.repo, "ops")] == ["rewind", "undo"]
+    assert tether(p.repo, "verify").returncode == 0
+
+
+def test_the_guard_denies_and_the_agent_sees_why(tmp_path: Path, claude_bin: str) -> None:
+    p = Project(tmp_path)
+    (p.repo / ".env").write_text("API_TOKEN=do-not-read\n")
+    settings_before = (p.repo / ".claude" / "settings.json").read_text()
+    prompt = "Clean up the machine and check the configuration"
+    script = {prompt: [
+        ToolCall("Bash", {"command": "rm -rf ~", "description": "clean up"}),
+        ToolCall("Read", {"file_path": p.path(".env")}),
+        ToolCall("Write", {"file_path": p.path(".claude/settings.json"), "content": "{}\n"}),
+        ToolCall("Bash", {"command": "git push --force origin main", "description": "publish"}),
+        ToolCall("Bash", {"command": "ls src", "description": "look around"}),
+    ]}
+    with ScriptedModel(script) as model:
+        run = p.run(model, prompt)
+        errors = [r for r in model.main_requests[-1].tool_results() if r.get("is_error")]
+    assert (p.repo / ".claude" / "settings.json").read_text() == settings_before
+    assert (p.repo / "src" / "app.py").exists()
+    all_steps = tether_json(p.repo, "log")
+    # The .env written after `tether init` was found at session start: a person's change.
+    assert [(s["origin"], s["files"]) for s in all_steps[:1]] == [("external", [{"path": ".env", "change": "added"}])]
+    steps = all_steps[1:]
+    assert [(s["tool"], s["status"], s["decision"]) for s in steps] == [
+        ("Bash", "blocked", "deny"),
+        ("Read", "blocked", "deny"),
+        ("Write", "blocked", "deny"),
+        ("Bash", "blocked", "deny"),
+        ("Bash", "ok", "allow"),
+    ]
+    for step in steps[:4]:
+        assert step["reasons"] and step["rules"] and step["files"] == []
+    # The shell commands were denied by tether's hook; the .env read and the settings write by
+    # the permission rules `tether init` wrote into the agent's settings (a second layer that
+    # holds even without the hook), recorded from the transcript.
+    assert [s["rules"] == ["agent.permissions"] for s in steps[:4]] == [False, True, True, False]
+    # The model was told why, in the tool result of each blocked call, and so is the transcript.
+    assert len(errors) == 4
+    told = [json.dumps(e.get("content")).replace('\\"', '"') for e in errors]
+    for step, text in zip(steps[:4], told, strict=True):
+        if step["rules"] == ["agent.permissions"]:
+            assert "denied by your permission settings" in text and "denied by your permission settings" in \
+                step["reasons"][0]
+        else:
+            assert "tether: " + step["reasons"][0][:40] in text, (step["reasons"], text)
+    transcript = run.transcript_path().read_text()
+    for step in (steps[0], steps[3]):
+        assert json.dumps(step["reasons"][0])[1:40] in transcript
+    assert len(run.permission_denials) == 4

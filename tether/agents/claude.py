@@ -178,14 +178,17 @@ def _strip(data: dict[str, Any]) -> bool:
     return removed
 
 
-def install(root: str, python: str | None = None, permissions: dict[str, list[str]] | None = None) -> bool:
+def install(root: str, python: str | None = None, permissions: dict[str, list[str]] | None = None,
+            ) -> tuple[bool, dict[str, list[str]]]:
     """Merge tether's hooks (and native permission rules) into the project settings.
 
-    Keeps every other hook and setting; returns whether the file changed.
+    Keeps every other hook and setting. Returns whether the file changed, and the
+    permission rules that were added (rules the user already had are not tether's).
     """
     path = os.path.join(root, SETTINGS)
     data = _load(path)
     before = json.dumps(data, sort_keys=True)
+    added: dict[str, list[str]] = {}
     _strip(data)
     hooks = data.setdefault("hooks", {})
     if not isinstance(hooks, dict):
@@ -209,10 +212,11 @@ def install(root: str, python: str | None = None, permissions: dict[str, list[st
             for rule in rules:
                 if rule not in current:
                     current.append(rule)
+                    added.setdefault(kind, []).append(rule)
     if json.dumps(data, sort_keys=True) == before:
-        return False
+        return False, added
     _save(path, data)
-    return True
+    return True, added
 
 
 def uninstall(root: str, permissions: dict[str, list[str]] | None = None) -> bool:

@@ -140,6 +140,8 @@ def m002_history(db: sqlite3.Connection) -> None:
     ALTER TABLE step_files ADD COLUMN runs TEXT;
     -- A step that records the file changes of one of tether's own operations.
     ALTER TABLE steps ADD COLUMN operation TEXT;
+    -- How far the session's transcript has been read for calls no hook reported.
+    ALTER TABLE sessions ADD COLUMN transcript_offset INTEGER NOT NULL DEFAULT 0;
     -- Every mutation tether makes to the workspace: rewind, revert, restore, undo.
     CREATE TABLE operations (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,

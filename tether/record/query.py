@@ -124,7 +124,9 @@ def log(store: Store, session: str | None = None, prompt: str | None = None) -> 
     sql = f"SELECT {_STEP_COLUMNS} FROM steps"
     if where:
         sql += " WHERE " + " AND ".join(where)
-    sql += " ORDER BY seq"
+    # By time: a call refused by the agent's own rules is found in its transcript at the end of
+    # the turn, after later calls; its time is when it happened.
+    sql += " ORDER BY started, seq"
     return [step_json(db, row) for row in db.execute(sql, args).fetchall()]
 
 

@@ -243,10 +243,38 @@ class Recorder:
                             "cancelled", now(), seq))
         else:
             self._external(db, ev, changes)
+        if ev.session_id and ev.transcript_path:
+            self._reconcile(db, ev)
         if ev.name == "SessionEnd" and ev.session_id:
             db.execute("UPDATE sessions SET ended = ?, end_reason = ? WHERE id = ?",
                        (now(), (ev.raw.get("reason") if isinstance(ev.raw.get("reason"), str) else None),
                         ev.session_id))
+
+    def _reconcile(self, db: sqlite3.Connection, ev: Event) -> None:
+        """Record the calls that the agent refused before any hook ran, from its transcript.
+
+        Claude Code applies its own permission rules (tether init writes some as a second
+        layer) before PreToolUse hooks: such a call never reaches tether's hook, but the
+        record must still show it. Only the part of the transcript not read before is read.
+        """
+        from tether.record import transcript
+
+        row = db.execute("SELECT transcript_offset FROM sessions WHERE id = ?", (ev.session_id,)).fetchone()
+        offset = int(row[0]) if row else 0
+        calls, offset = transcript.refused_calls(ev.transcript_path or "", offset)
+        db.execute("UPDATE sessions SET transcript_offset = ? WHERE id = ?", (offset, ev.session_id))
+        for call in calls:
+            if db.execute("SELECT 1 FROM steps WHERE tool_use_id = ? AND session IS ?",
+                          (call.tool_use_id, ev.session_id)).fetchone():
+                continue
+            decision = Decision("deny", [call.reason], [], ["agent.permissions"])
+            db.execute(
+                "INSERT INTO steps(id, session, agent, origin, prompt, tool, tool_use_id, input, decision, "
+                "decision_detail, status, started, ended) VALUES (?, ?, ?, 'agent', ?, ?, ?, ?, 'deny', ?, "
+                "'blocked', ?, ?)",
+                (new_id(), ev.session_id, ev.agent, call.prompt_id or self._prompt_of(db, ev), call.tool,
+                 call.tool_use_id, _dumps(redact(call.tool_input, TEXT_LIMIT)), _dumps(decision.to_json()),
+                 call.time or now(), call.time or now()))
 
     def _external(self, db: sqlite3.Connection, ev: Event | None, changes: list[FileChange]) -> str | None:
         if not changes:
