@@ -108,10 +108,6 @@ def blame(store: Store, path: str, line_range: str | None, as_json: bool) -> Non
         emit_json(lines)
         return
     con = render.console()
-    table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
-    for _ in range(4):
-        table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True, overflow="ellipsis")
     previous: Any = object()
     now = time.time()
     for entry in lines:
@@ -119,25 +115,23 @@ def blame(store: Store, path: str, line_range: str | None, as_json: bool) -> Non
         same = key == previous
         previous = key
         if entry["origin"] == "baseline":
-            who = Text("baseline", style="dim")
-            what = Text(f"commit {entry['commit'][:8]}" if entry.get("commit") else "before recording",
-                        style="dim")
+            who = Text(f"{'baseline':<14}", style="dim")
+            what = f"commit {entry['commit'][:8]}" if entry.get("commit") else "before recording"
             age = ""
         elif entry.get("step") is None:
-            who = Text("external", style="magenta")
-            what = Text("not recorded yet", style="magenta")
-            age = ""
+            who = Text(f"{'external':<14}", style="magenta")
+            what, age = "not recorded yet", ""
         else:
-            who = Text(f"{entry['seq']:>4} {entry['step'][:8]}", style="magenta" if entry["origin"] == "external"
-                       else "cyan")
-            what = Text(render.excerpt(entry.get("prompt_text"), 40) if entry["origin"] == "agent" else
-                        (entry.get("tool") or "person or other program"))
+            who = Text(f"{entry['seq']:>5} {entry['step'][:8]}",
+                       style="magenta" if entry["origin"] == "external" else "cyan")
+            what = (render.excerpt(entry.get("prompt_text"), 32) if entry["origin"] == "agent" else
+                    (entry.get("tool") or "a person or another program"))
             age = _age(now, entry.get("time"))
         if same:
-            who, what, age = Text(""), Text(""), ""
-        table.add_row(who, what, Text(age, style="dim"), Text(f"{entry['line']:>5}", style="dim"),
-                      Text(entry["text"]))
-    con.print(table)
+            who, what, age = Text(" " * 14), "", ""
+        line = who + Text(f" {render.excerpt(what, 32):<32} {age:>8} ", style="dim")
+        line += Text(f"{entry['line']:>5}  ", style="dim") + Text(entry["text"])
+        con.print(line, soft_wrap=True, overflow="ignore", crop=False)
 
 
 def _age(now: float, stamp: str | None) -> str:

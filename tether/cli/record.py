@@ -102,7 +102,7 @@ def log(store: Store, session: str | None, prompt: str | None, rev: str | None, 
     if as_json:
         emit_json(steps)
         return
-    render.print_log(render.console(), steps)
+    render.print_log(render.console(), steps, store.root)
 
 
 @click.command()

@@ -26,80 +26,77 @@ def excerpt(text: str | None, width: int = 72) -> str:
     return one if len(one) <= width else one[: width - 1] + "…"
 
 
-def summary(step: dict[str, Any]) -> str:
-    """What a step did, in a few words."""
+def summary(step: dict[str, Any], root: str | None = None) -> str:
+    """What a step did, in a few words; paths relative to the workspace root."""
     tool = step.get("tool")
     data = step.get("input") if isinstance(step.get("input"), dict) else {}
     if step.get("origin") == "external":
-        return "changes made outside the agent"
+        return f"{tool} (tether operation)" if tool else "changes made outside the agent"
     if tool == "Bash":
-        return excerpt(str(data.get("command", "")))
+        return excerpt(str(data.get("command", "")), 60)
     for key in ("file_path", "notebook_path", "path", "url", "pattern", "query"):
-        if isinstance(data.get(key), str):
-            return excerpt(data[key])
-    return excerpt(json.dumps(data, ensure_ascii=False)) if data else ""
+        value = data.get(key)
+        if isinstance(value, str):
+            if root and value.startswith(root.rstrip("/") + "/"):
+                value = value[len(root.rstrip("/")) + 1:]
+            return excerpt(value, 60)
+    return excerpt(json.dumps(data, ensure_ascii=False), 60) if data else ""
 
 
-def _files_cell(files: list[dict[str, str]]) -> Text:
+def _files_text(files: list[dict[str, str]]) -> Text:
     text = Text()
-    for i, f in enumerate(files[:4]):
+    for i, f in enumerate(files[:6]):
         letter, style = _CHANGE_STYLE.get(f["change"], ("?", ""))
         if i:
             text.append("  ")
         text.append(letter + " ", style=style)
         text.append(f["path"])
-    if len(files) > 4:
-        text.append(f"  (+{len(files) - 4} more)", style="dim")
+    if len(files) > 6:
+        text.append(f"  (+{len(files) - 6} more)", style="dim")
     return text
 
 
-def print_log(con: Console, steps: list[dict[str, Any]]) -> None:
+def _line(con: Console, text: Text) -> None:
+    # One record, one line: long lines wrap at the terminal's edge instead of squeezing columns.
+    con.print(text, soft_wrap=True, overflow="ignore", crop=False)
+
+
+def print_log(con: Console, steps: list[dict[str, Any]], root: str | None = None) -> None:
     if not steps:
         con.print("No steps recorded yet.", style="dim")
         return
-    session = object()
+    session: object = object()
     prompt: object = object()
-    table: Table | None = None
-
-    def flush() -> None:
-        if table is not None and table.row_count:
-            con.print(table)
-
     for step in steps:
         if step["session"] != session:
-            flush()
-            table = None
             session = step["session"]
             prompt = object()
-            con.print(Text(f"session {session or '(none)'}", style="bold"))
+            _line(con, Text(f"session {session or '(none)'}", style="bold"))
         if step["origin"] == "agent" and step["prompt"] != prompt:
-            flush()
-            table = None
             prompt = step["prompt"]
-            label = excerpt(step.get("prompt_text")) or "(prompt text not recorded)"
-            con.print(Text("  prompt ", style="dim") + Text(f"“{label}”", style="italic")
-                      + Text(f"  {str(prompt or '')[:8]}", style="dim"))
-        if table is None:
-            table = Table(show_header=False, box=None, pad_edge=False, padding=(0, 1))
-            for _ in range(6):
-                table.add_column()
+            label = excerpt(step.get("prompt_text"), 100) or "(prompt text not recorded)"
+            _line(con, Text("  prompt ", style="dim") + Text(f"“{label}”", style="italic")
+                  + Text(f"  {str(prompt or '')[:8]}", style="dim"))
         status = step["status"]
-        who = Text("external", style="magenta") if step["origin"] == "external" else Text(step["tool"] or "?")
         decision = step.get("decision")
-        table.add_row(
-            Text(f"  {step['seq']:>4}", style="dim"),
-            Text(step["id"][:8], style="cyan"),
-            who,
-            Text(status if decision in (None, "allow") else f"{status} ({decision})",
-                 style=_STATUS_STYLE.get(status, "")),
-            Text(summary(step)),
-            _files_cell(step["files"]),
-        )
+        who = step["tool"] or "?" if step["origin"] == "agent" else "external"
+        state = status if decision in (None, "allow") else f"{status} ({decision})"
+        line = Text(f"  {step['seq']:>4} ", style="dim") + Text(step["id"][:8], style="cyan") + Text("  ")
+        line += Text(f"{who:<9}", style="magenta" if step["origin"] == "external" else "")
+        line += Text(f" {state:<15}", style=_STATUS_STYLE.get(status, ""))
+        line += Text(f" {summary(step, root)}")
+        if step["files"]:
+            line += Text("   ") + _files_text(step["files"])
+        _line(con, line)
+        note = None
         if status == "blocked" and step.get("reasons"):
-            table.add_row("", "", "", "", Text("↳ " + excerpt("; ".join(step["reasons"]), 100), style="red"), "")
+            note = "; ".join(step["reasons"])
         elif status == "error" and step.get("error"):
-            table.add_row("", "", "", "", Text("↳ " + excerpt(step["error"], 100), style="red"), "")
-    flush()
+            note = step["error"]
+        elif decision == "ask" and step.get("reasons"):
+            note = "asked: " + "; ".join(step["reasons"])
+        if note:
+            _line(con, Text(" " * 17 + "↳ " + excerpt(note, 160), style="red" if status != "ok" else "yellow"))
 
 
 def print_step(con: Console, step: dict[str, Any], diff: str) -> None:

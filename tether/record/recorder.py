@@ -233,24 +233,31 @@ class Recorder:
         """Close what the turn left open; changes since the last step are external or the interrupted call's."""
         # This session's own running calls are over: what they changed is theirs.
         changes = self.snap.walk(db, defer=self._owned_paths(db, but=ev.session_id))
-        running = db.execute("SELECT seq FROM steps WHERE status = 'running' AND session IS ? ORDER BY seq",
-                             (ev.session_id,)).fetchall()
+        failures = self._reconcile(db, ev) if ev.session_id and ev.transcript_path else {}
+        running = db.execute("SELECT seq, tool_use_id, decision FROM steps WHERE status = 'running' "
+                             "AND session IS ? ORDER BY seq", (ev.session_id,)).fetchall()
         if running:
             self._add_files(db, int(running[-1][0]), changes)
-            for (seq,) in running:
-                db.execute("UPDATE steps SET status = 'error', error = ?, ended = ? WHERE seq = ?",
-                           ("no result was reported for this call: it was declined, interrupted or "
-                            "cancelled", now(), seq))
+            for seq, tool_use_id, verdict in running:
+                said = failures.get(tool_use_id or "")
+                if said is not None and verdict == "ask":
+                    # Asked, and the answer was no (in a non-interactive run, "ask" is a no).
+                    status, error = "blocked", f"declined at the permission prompt: {said}"
+                elif said is not None:
+                    status, error = "error", said
+                else:
+                    status, error = "error", ("no result was reported for this call: it was declined, "
+                                              "interrupted or cancelled")
+                db.execute("UPDATE steps SET status = ?, error = ?, ended = ? WHERE seq = ?",
+                           (status, error, now(), seq))
         else:
             self._external(db, ev, changes)
-        if ev.session_id and ev.transcript_path:
-            self._reconcile(db, ev)
         if ev.name == "SessionEnd" and ev.session_id:
             db.execute("UPDATE sessions SET ended = ?, end_reason = ? WHERE id = ?",
                        (now(), (ev.raw.get("reason") if isinstance(ev.raw.get("reason"), str) else None),
                         ev.session_id))
 
-    def _reconcile(self, db: sqlite3.Connection, ev: Event) -> None:
+    def _reconcile(self, db: sqlite3.Connection, ev: Event) -> dict[str, str]:
         """Record the calls that the agent refused before any hook ran, from its transcript.
 
         Claude Code applies its own permission rules (tether init writes some as a second
@@ -261,7 +268,7 @@ class Recorder:
 
         row = db.execute("SELECT transcript_offset FROM sessions WHERE id = ?", (ev.session_id,)).fetchone()
         offset = int(row[0]) if row else 0
-        calls, offset = transcript.refused_calls(ev.transcript_path or "", offset)
+        calls, failures, offset = transcript.read(ev.transcript_path or "", offset)
         db.execute("UPDATE sessions SET transcript_offset = ? WHERE id = ?", (offset, ev.session_id))
         for call in calls:
             if db.execute("SELECT 1 FROM steps WHERE tool_use_id = ? AND session IS ?",
@@ -275,6 +282,7 @@ class Recorder:
                 (new_id(), ev.session_id, ev.agent, call.prompt_id or self._prompt_of(db, ev), call.tool,
                  call.tool_use_id, _dumps(redact(call.tool_input, TEXT_LIMIT)), _dumps(decision.to_json()),
                  call.time or now(), call.time or now()))
+        return {k: redact(v) for k, v in failures.items()}
 
     def _external(self, db: sqlite3.Connection, ev: Event | None, changes: list[FileChange]) -> str | None:
         if not changes:

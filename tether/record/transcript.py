@@ -48,12 +48,13 @@ def _time(value: Any) -> str | None:
     return f"{head}.{(frac + '000')[:3]}Z"
 
 
-def refused_calls(path: str, offset: int) -> tuple[list[RefusedCall], int]:
-    """Calls refused by the agent's own permission checks, from ``offset`` on; and the new offset."""
+def read(path: str, offset: int) -> tuple[list[RefusedCall], dict[str, str], int]:
+    """From ``offset`` on: the calls refused by the agent's own permission checks, the error
+    text of every failed call by tool_use id, and the new offset."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
     except OSError:
-        return [], offset
+        return [], {}, offset
     try:
         if offset > os.fstat(fd).st_size:
             offset = 0  # the transcript was replaced
@@ -64,6 +65,7 @@ def refused_calls(path: str, offset: int) -> tuple[list[RefusedCall], int]:
     end = data.rfind(b"\n") + 1
     uses: dict[str, tuple[str, Any, str | None, str | None]] = {}
     refused: list[RefusedCall] = []
+    errors: dict[str, str] = {}
     for line in data[:end].split(b"\n"):
         if not line.strip():
             continue
@@ -86,8 +88,10 @@ def refused_calls(path: str, offset: int) -> tuple[list[RefusedCall], int]:
             elif block.get("type") == "tool_result" and block.get("is_error"):
                 tid = block.get("tool_use_id")
                 text = _text(block.get("content")).replace("<tool_use_error>", "").replace("</tool_use_error>", "")
+                if isinstance(tid, str):
+                    errors[tid] = text.strip()[:2000]
                 if isinstance(tid, str) and tid in uses and any(s in text.lower() for s in _REFUSED):
                     tool, tool_input, time, prompt_id = uses[tid]
                     refused.append(RefusedCall(tid, tool, tool_input, "refused by the agent's permission rules: "
                                                + text.strip()[:500], time, prompt_id))
-    return refused, offset + end
+    return refused, errors, offset + end
