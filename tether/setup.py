@@ -56,6 +56,10 @@ def _agents(agent: str) -> tuple[str, ...]:
 
 def init(root: str, agent: str = "claude") -> InitReport:
     agents = _agents(agent)
+    # Everything that can refuse is checked before anything is created.
+    if "claude" in agents:
+        claude.load_settings(root)
+    rules = _native_rules(root)
     store = Store.for_root(root)
     created = not store.exists()
     store = Store.open(root, create=True)
@@ -70,7 +74,7 @@ def init(root: str, agent: str = "claude") -> InitReport:
         changed = {}
         for name in agents:
             if name == "claude":
-                changed[name], added = claude.install(root, permissions=_native_rules(root))
+                changed[name], added = claude.install(root, permissions=rules)
                 _remember_rules(store, added)
         files, step = Recorder(store).baseline("tether init" if created else "tether init (again)")
         return InitReport(root, store.path, created, policy_created, changed, files, step)

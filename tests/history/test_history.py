@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
+from tests.support import Session
 from tether.errors import TetherError
 from tether.history import operations as ops
 from tether.history.blame import blame
 from tether.history.commits import steps_of_commit
 from tether.record import query
 from tether.record.store import Store
-from tests.support import Session
 
 APP = "def main():\n    return 1\n"  # the fixture repo's src/app.py
 
@@ -141,7 +141,7 @@ def test_revert_one_step_keeps_later_ones(repo: Path, store: Store) -> None:
     plan, op, _ = run(store, lambda: ops.plan_revert(store, [seq_of(store, "w2")], "test"))
     assert op and not plan.conflicts
     assert (repo / "f.txt").read_text() == "one\ntwo\nthree\nfour\nfive\nsix\nSEVEN\n"
-    assert [t for _, t, _ in who(store, "f.txt")][0] == "Write"
+    assert who(store, "f.txt")[0][1] == "Write"
     assert blame(store, "f.txt", store.root)[0]["seq"] == seq_of(store, "w1")
     assert blame(store, "f.txt", store.root)[6]["seq"] == seq_of(store, "w3")
 
@@ -167,7 +167,7 @@ def test_revert_refuses_overlapping_changes_and_changes_nothing(repo: Path, stor
 
 
 def test_restore_one_file_at_a_step(repo: Path, store: Store, history: Session) -> None:
-    plan, op, _ = run(store, lambda: ops.plan_restore(store, b"src/mod.py", seq_of(store, "w1"), True, "test"))
+    plan, _, _ = run(store, lambda: ops.plan_restore(store, b"src/mod.py", seq_of(store, "w1"), True, "test"))
     assert [c.name for c in plan.changes] == ["src/mod.py"]
     assert (repo / "src" / "mod.py").read_text() == "a = 1\nb = 2\nc = 3\n"
     assert (repo / "src" / "app.py").read_text() == "def main():\n    return 2\n", "other files are left alone"

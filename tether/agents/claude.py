@@ -143,6 +143,11 @@ def _save(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
+def load_settings(root: str) -> dict[str, Any]:
+    """The project settings; TetherError when the file exists but cannot be used."""
+    return _load(os.path.join(root, SETTINGS))
+
+
 def _is_ours(hook: Any) -> bool:
     import re
 

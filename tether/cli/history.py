@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import click
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -19,8 +20,8 @@ from tether.record import query
 from tether.record.store import Store
 
 
-def _err() -> render.Console:
-    return render.Console(stderr=True, highlight=False)
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
 
 
 def _ask(yes: bool, what: str) -> Any:
@@ -35,7 +36,7 @@ def _ask(yes: bool, what: str) -> Any:
     return confirm
 
 
-def _print_plan(con: render.Console, plan: ops.Plan) -> None:
+def _print_plan(con: Console, plan: ops.Plan) -> None:
     letters = {"added": ("A", "green"), "modified": ("M", "yellow"), "deleted": ("D", "red")}
     con.print(Text(f"{plan.kind} {plan.target}:", style="bold"))
     if not plan.changes:

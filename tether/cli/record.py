@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 import click
+from rich.console import Console
 from rich.text import Text
 
 from tether import setup
@@ -15,8 +16,8 @@ from tether.record import query
 from tether.record.store import Store
 
 
-def _err() -> render.Console:
-    return render.Console(stderr=True, highlight=False)
+def _err() -> Console:
+    return Console(stderr=True, highlight=False)
 
 
 @click.command()

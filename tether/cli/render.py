@@ -29,7 +29,8 @@ def excerpt(text: str | None, width: int = 72) -> str:
 def summary(step: dict[str, Any], root: str | None = None) -> str:
     """What a step did, in a few words; paths relative to the workspace root."""
     tool = step.get("tool")
-    data = step.get("input") if isinstance(step.get("input"), dict) else {}
+    raw = step.get("input")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     if step.get("origin") == "external":
         return f"{tool} (tether operation)" if tool else "changes made outside the agent"
     if tool == "Bash":

@@ -54,9 +54,9 @@ def origins(store: Store, rel: bytes, data: bytes) -> list[tuple[int, int]]:
 def _baseline_source(store: Store, rel: bytes) -> str | None:
     row = store.db.execute("SELECT old_oid FROM step_files WHERE path = ? ORDER BY ord LIMIT 1", (rel,)).fetchone()
     if row is not None:
-        return row[0]
+        return None if row[0] is None else str(row[0])
     known = store.db.execute("SELECT oid FROM files WHERE path = ?", (rel,)).fetchone()
-    return None if known is None else known[0]
+    return None if known is None else str(known[0])
 
 
 def baseline_commits(store: Store, rel: bytes) -> dict[int, str]:

@@ -358,7 +358,7 @@ def apply(store: Store, plan: Plan, reason: str | None = None) -> tuple[str, str
 def _user() -> str:
     try:
         return getpass.getuser()
-    except Exception:  # noqa: BLE001 - no user name is not a reason to refuse
+    except Exception:
         return str(os.getuid())
 
 

@@ -26,14 +26,14 @@ def path_text(raw: bytes) -> str:
     return raw.decode("utf-8", "backslashreplace")
 
 
-def resolve_step(db: sqlite3.Connection, ref: str) -> sqlite3.Row | tuple[Any, ...]:
+def resolve_step(db: sqlite3.Connection, ref: str) -> tuple[Any, ...]:
     """A step by its number (as `tether log` shows it) or by an id prefix of 7+ characters."""
     ref = ref.strip().lstrip("#")
     if ref.isdigit() and len(ref) < MIN_PREFIX:
         row = db.execute(f"SELECT {_STEP_COLUMNS} FROM steps WHERE seq = ?", (int(ref),)).fetchone()
         if row is None:
             raise TetherError(f"no step number {ref}")
-        return row
+        return tuple(row)
     if len(ref) < MIN_PREFIX:
         raise TetherError(f"step id {ref!r} is too short: give at least {MIN_PREFIX} characters, or the step number")
     if not all(c in "0123456789abcdef" for c in ref.lower()):
@@ -44,7 +44,7 @@ def resolve_step(db: sqlite3.Connection, ref: str) -> sqlite3.Row | tuple[Any, .
         raise TetherError(f"no step {ref}")
     if len(rows) > 1:
         raise TetherError(f"step id {ref} is ambiguous: give more characters")
-    return rows[0]
+    return tuple(rows[0])
 
 
 def resolve_prompt(db: sqlite3.Connection, ref: str) -> str:

@@ -1,0 +1,158 @@
+"""The `tether` command: set-up, the JSON contract, errors, help and docs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from tests.support import Session
+from tether.cli import cli
+from tether.record.store import Store
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "cli.md"
+
+
+def run(repo: Path, *args: str, ok: bool = True) -> Any:
+    runner = CliRunner()
+    cwd = os.getcwd()
+    os.chdir(repo)
+    try:
+        res = runner.invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        os.chdir(cwd)
+    if ok:
+        assert res.exit_code == 0, (res.output, res.stderr)
+    return res
+
+
+def run_json(repo: Path, *args: str) -> Any:
+    return json.loads(run(repo, *args, "--json").stdout)
+
+
+def all_commands(group: click.Group, prefix: str = "") -> list[tuple[str, click.Command]]:
+    out = []
+    for name, cmd in group.commands.items():
+        out.append((prefix + name, cmd))
+        if isinstance(cmd, click.Group):
+            out.extend(all_commands(cmd, prefix + name + " "))
+    return out
+
+
+def test_every_command_has_help_and_is_documented() -> None:
+    docs = DOCS.read_text()
+    for name, cmd in all_commands(cli):
+        assert cmd.help and cmd.help.strip(), f"`tether {name}` has no help text"
+        assert f"tether {name}" in docs, f"`tether {name}` is missing from docs/cli.md"
+
+
+def test_init_is_idempotent_and_keeps_the_users_settings(repo: Path) -> None:
+    settings = repo / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    user = {"model": "opus", "hooks": {"PreToolUse": [{"matcher": "Bash", "hooks": [
+        {"type": "command", "command": "my-own-check"}]}]}, "permissions": {"deny": ["Read(**/.env)"]}}
+    settings.write_text(json.dumps(user))
+    first = run_json(repo, "init")
+    assert first["store_created"] and first["policy_created"] and first["settings_changed"] == {"claude": True}
+    text = settings.read_text()
+    again = run_json(repo, "init")
+    assert again["settings_changed"] == {"claude": False} and settings.read_text() == text
+    data = json.loads(text)
+    assert data["model"] == "opus"
+    commands = [h["command"] for g in data["hooks"]["PreToolUse"] for h in g["hooks"]]
+    assert "my-own-check" in commands and sum("-m tether.hook" in c for c in commands) == 1
+    for event in ("SessionStart", "UserPromptSubmit", "PostToolUse", "PostToolUseFailure", "Stop", "SessionEnd"):
+        assert any("tether.hook claude " + event in h["command"] for g in data["hooks"][event] for h in g["hooks"])
+    assert "Read(**/.env)" in data["permissions"]["deny"] and len(data["permissions"]["deny"]) > 5
+    status = run_json(repo, "status")
+    assert status["initialized"] and status["agents"]["claude"]["installed"]
+    # Uninstall removes what init added and nothing the user had.
+    run(repo, "uninstall")
+    assert json.loads(settings.read_text()) == user
+    assert not run_json(repo, "status")["agents"]["claude"]["installed"]
+
+
+def test_init_refuses_a_broken_settings_file_and_creates_nothing(repo: Path) -> None:
+    settings = repo / ".claude" / "settings.json"
+    settings.parent.mkdir()
+    settings.write_text('{"hooks": [oops')
+    res = run(repo, "init", ok=False)
+    assert res.exit_code != 0 and "not valid JSON" in res.stderr and res.stderr.count("\n") == 1
+    assert settings.read_text() == '{"hooks": [oops'
+    assert not (repo / ".tether").exists() and not (repo / ".git" / "tether").exists()
+
+
+def test_commands_outside_a_set_up_workspace_say_what_to_do(repo: Path) -> None:
+    for args in (["log"], ["show", "1"], ["blame", "README.md"], ["rewind", "1", "--yes"]):
+        res = run(repo, *args, ok=False)
+        assert res.exit_code != 0 and "tether init" in res.stderr, args
+
+
+def test_the_json_contract(repo: Path) -> None:
+    run(repo, "init")
+    store = Store.open(str(repo))
+    s = Session(store, "session-1")
+    s.start()
+    s.say("make a module")
+    s.write("src/mod.py", "x = 1\n", "t1")
+    s.bash("t2", lambda: (repo / "README.md").write_text("# changed\n"))
+    s.stop()
+    store.close()
+
+    steps = run_json(repo, "log")
+    required = {"id": str, "session": str, "agent": str, "origin": str, "prompt": str, "tool": str,
+                "input": dict, "status": str, "files": list, "time": str}
+    for step in steps:
+        for key, kind in required.items():
+            assert isinstance(step[key], kind), (key, step)
+        assert "decision" in step
+        assert step["origin"] in ("agent", "external") and step["status"] in ("ok", "error", "blocked")
+    assert [f for st in steps for f in st["files"]] == [{"path": "src/mod.py", "change": "added"},
+                                                        {"path": "README.md", "change": "modified"}]
+    one = run_json(repo, "show", steps[1]["id"][:7])
+    assert one["id"] == steps[1]["id"] and "+# changed" in one["diff"]
+    assert run_json(repo, "show", str(steps[1]["seq"]))["id"] == steps[1]["id"]
+    d = run_json(repo, "diff", "--session", "session-1")
+    assert d["files"] == [{"path": "README.md", "change": "modified"}, {"path": "src/mod.py", "change": "added"}]
+    lines = run_json(repo, "blame", "src/mod.py")
+    assert lines == [{"line": 1, "text": "x = 1", "origin": "agent", "step": steps[0]["id"], "session": "session-1",
+                      "prompt": steps[0]["prompt"], "seq": steps[0]["seq"], "tool": "Write",
+                      "time": steps[0]["time"], "prompt_text": "make a module"}]
+    assert run_json(repo, "check", "command", "git push --force origin main")["decision"] == "deny"
+    dry = run_json(repo, "rewind", steps[0]["id"], "--dry-run")
+    assert dry["files"] == [{"path": "README.md", "change": "modified"}, {"path": "src/mod.py", "change": "deleted"}]
+    assert (repo / "src" / "mod.py").exists()
+
+
+def test_bad_step_references_are_one_clear_line(repo: Path) -> None:
+    run(repo, "init")
+    for ref, message in (("99", "no step number 99"), ("abc", "too short"), ("zzzzzzzz", "not a step id"),
+                         ("aaaaaaaa", "no step aaaaaaaa")):
+        res = run(repo, "show", ref, ok=False)
+        assert res.exit_code != 0 and message in res.stderr and res.stderr.count("\n") == 1, (ref, res.stderr)
+
+
+def test_rewind_refuses_without_yes_when_nobody_can_be_asked(repo: Path) -> None:
+    run(repo, "init")
+    store = Store.open(str(repo))
+    s = Session(store, "s")
+    s.start()
+    s.say("x")
+    s.write("a.txt", "a\n", "t1")
+    store.close()
+    res = run(repo, "rewind", "1", ok=False)
+    assert res.exit_code != 0 and "without --yes" in res.stderr
+    assert (repo / "a.txt").exists()
+    res = run(repo, "rewind", "1", "--yes")
+    assert not (repo / "a.txt").exists()
+
+
+@pytest.mark.parametrize("args", [["log"], ["sessions"], ["status"], ["ops"]])
+def test_human_output_works_when_empty(repo: Path, args: list[str]) -> None:
+    run(repo, "init")
+    run(repo, *args)
