@@ -183,3 +183,10 @@ def test_a_walk_lost_to_a_rollback_is_found_again(repo: Path, store: Store) -> N
     assert summary(Snapshot(store).walk(db)) == [("README.md", "modified")]
     db.execute("ROLLBACK")  # the process died before its transaction committed
     assert summary(walk(store)) == [("README.md", "modified")]
+
+
+def test_the_schema_version_matches_the_migrations() -> None:
+    from tether.record.migrations import MIGRATIONS
+    from tether.record.store import SCHEMA_VERSION
+
+    assert len(MIGRATIONS) == SCHEMA_VERSION

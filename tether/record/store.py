@@ -18,10 +18,12 @@ import time
 
 from tether import workspace
 from tether.errors import StoreError
-from tether.record.migrations import migrate
 from tether.record.objects import ObjectStore
 
 DB_NAME = "tether.db"
+# The number of migrations in tether.record.migrations; checked here so that opening an
+# up-to-date store does not import them.
+SCHEMA_VERSION = 2
 LOCK_TIMEOUT = 30.0
 BUSY_TIMEOUT_MS = 10_000
 
@@ -94,7 +96,11 @@ class Store:
             # costs well under a millisecond on the machines measured.
             db.execute("PRAGMA synchronous = FULL")
             db.execute("PRAGMA foreign_keys = ON")
-            migrate(db)
+            (version,) = db.execute("PRAGMA user_version").fetchone()
+            if version != SCHEMA_VERSION:
+                from tether.record.migrations import migrate
+
+                migrate(db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store database {self.db_path}: {exc}") from None
         return db
