@@ -8,19 +8,24 @@ import time
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from tether.cli import render
 from tether.cli.common import emit_json, json_option, with_store
 from tether.errors import TetherError
-from tether.history import operations as ops
 from tether.record import query
 from tether.record.store import Store
 
+# rich and the operations module are imported where they are used: `tether blame --json`
+# should cost little more than the blame itself.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from tether.history import operations as ops
+
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -37,6 +42,8 @@ def _ask(yes: bool, what: str) -> Any:
 
 
 def _print_plan(con: Console, plan: ops.Plan) -> None:
+    from rich.text import Text
+
     letters = {"added": ("A", "green"), "modified": ("M", "yellow"), "deleted": ("D", "red")}
     con.print(Text(f"{plan.kind} {plan.target}:", style="bold"))
     if not plan.changes:
@@ -50,6 +57,8 @@ def _print_plan(con: Console, plan: ops.Plan) -> None:
 
 
 def _report(plan: ops.Plan, op: str | None, step: str | None, dry_run: bool, as_json: bool) -> None:
+    from rich.text import Text
+
     if as_json:
         emit_json({"kind": plan.kind, "target": plan.target, "dry_run": dry_run, "operation": op, "step": step,
                    "files": plan.files_json(), "conflicts": [c.to_json() for c in plan.conflicts]})
@@ -108,6 +117,9 @@ def blame(store: Store, path: str, line_range: str | None, as_json: bool) -> Non
     if as_json:
         emit_json(lines)
         return
+    from rich.text import Text
+
+    from tether.cli import render
     con = render.console()
     previous: Any = object()
     now = time.time()
@@ -176,6 +188,8 @@ def rewind(store: Store, step: str | None, prompt: str | None, session: str | No
     Files created since are removed, files deleted since come back. Changes nobody
     recorded yet are recorded first, so `tether undo` brings everything back.
     """
+    from tether.history import operations as ops
+
     if sum(x is not None for x in (step, prompt, session)) != 1:
         raise TetherError("give exactly one of STEP, --prompt ID or --session ID")
     db = store.db
@@ -205,6 +219,8 @@ def revert(store: Store, step: str | None, prompt: str | None, conflicts: bool, 
 
     Where a later change overlaps, it refuses, names the files and hunks, and changes nothing.
     """
+    from tether.history import operations as ops
+
     if (step is None) == (prompt is None):
         raise TetherError("give exactly one of STEP or --prompt ID")
     if step is not None:
@@ -228,6 +244,7 @@ def restore(store: Store, path: str, at: str, before: bool, dry_run: bool, yes: 
             as_json: bool) -> None:
     """Restore one file or folder as it was right after STEP, leaving every other file alone."""
     from tether import workspace
+    from tether.history import operations as ops
 
     rel = workspace.relpath(store.root, path, os.getcwd())
     if rel is None and os.path.realpath(os.path.join(os.getcwd(), path)) != store.root:
@@ -246,6 +263,8 @@ def restore(store: Store, path: str, at: str, before: bool, dry_run: bool, yes: 
 @with_store
 def undo(store: Store, dry_run: bool, yes: bool, reason: str | None, as_json: bool) -> None:
     """Undo the last operation (a rewind, revert, restore or undo) by appending its inverse."""
+    from tether.history import operations as ops
+
     plan, op, sid = ops.execute(store, lambda: ops.plan_undo(store), dry_run=dry_run,
                                 confirm=_ask(yes, "undo"), reason=reason)
     _report(plan, op, sid, dry_run, as_json)
@@ -256,10 +275,16 @@ def undo(store: Store, dry_run: bool, yes: bool, reason: str | None, as_json: bo
 @with_store
 def ops_(store: Store, as_json: bool) -> None:
     """The operation log: every rewind, revert, restore and undo, oldest first."""
+    from tether.history import operations as ops
+
     rows = ops.operations(store)
     if as_json:
         emit_json(rows)
         return
+    from rich.table import Table
+    from rich.text import Text
+
+    from tether.cli import render
     con = render.console()
     if not rows:
         con.print("No operations yet.", style="dim")

@@ -5,18 +5,22 @@ from __future__ import annotations
 import os
 
 import click
-from rich.console import Console
-from rich.text import Text
 
 from tether import setup
-from tether.cli import render
 from tether.cli.common import emit_json, json_option, root, with_store
 from tether.errors import TetherError
 from tether.record import query
 from tether.record.store import Store
 
+# rich is imported only where people get output: a `--json` call never pays for it.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from rich.console import Console
+
 
 def _err() -> Console:
+    from rich.console import Console
+
     return Console(stderr=True, highlight=False)
 
 
@@ -29,6 +33,8 @@ def init(agent: str, as_json: bool) -> None:
 
     Safe to run again: hooks are merged with what is there, never duplicated.
     """
+    from rich.text import Text
+
     report = setup.init(root(), agent)
     if as_json:
         emit_json(report.__dict__)
@@ -50,6 +56,8 @@ def init(agent: str, as_json: bool) -> None:
               show_default=True, help="Whose hooks to remove.")
 def uninstall(agent: str) -> None:
     """Remove the hooks and permission rules that `tether init` added. The record is kept."""
+    from rich.text import Text
+
     where = root()
     changed = setup.uninstall(where, agent)
     con = _err()
@@ -66,6 +74,9 @@ def status(as_json: bool) -> None:
     if as_json:
         emit_json(info)
         return
+    from rich.text import Text
+
+    from tether.cli import render
     con = render.console()
     con.print(Text(f"workspace  {info['root']}"))
     con.print(Text(f"store      {info['store']}" + ("" if info["initialized"] else "  (not set up: run `tether init`)")))
@@ -103,6 +114,7 @@ def log(store: Store, session: str | None, prompt: str | None, rev: str | None, 
     if as_json:
         emit_json(steps)
         return
+    from tether.cli import render
     render.print_log(render.console(), steps, store.root)
 
 
@@ -118,6 +130,7 @@ def show(store: Store, step: str, as_json: bool) -> None:
     if as_json:
         emit_json({**data, "diff": diff})
         return
+    from tether.cli import render
     render.print_step(render.console(), data, diff)
 
 
@@ -142,6 +155,7 @@ def diff(store: Store, step: str | None, prompt: str | None, session: str | None
                    "files": [{"path": query.path_text(d.path), "change": d.change} for d in diffs],
                    "diff": text})
         return
+    from tether.cli import render
     render.print_diff(render.console(), text)
 
 
@@ -154,6 +168,7 @@ def sessions(store: Store, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
+    from tether.cli import render
     render.print_sessions(render.console(), rows)
 
 
@@ -163,6 +178,8 @@ def sessions(store: Store, as_json: bool) -> None:
 @with_store
 def verify(store: Store, no_objects: bool, as_json: bool) -> None:
     """Check that the record is intact: the journal's hash chain and every stored file."""
+    from rich.text import Text
+
     from tether.record.verify import verify as run
 
     report = run(store, objects=not no_objects)

@@ -7,7 +7,6 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.syntax import Syntax
 from rich.table import Table
 from rich.text import Text
 
@@ -130,6 +129,8 @@ def print_diff(con: Console, diff: str) -> None:
         con.print("(no file changes)", style="dim")
         return
     if con.is_terminal:
+        from rich.syntax import Syntax
+
         con.print(Syntax(diff, "diff", theme="ansi_dark", background_color="default", word_wrap=False))
     else:
         con.out(diff, end="", highlight=False)

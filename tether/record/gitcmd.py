@@ -61,7 +61,7 @@ def _env(git_dir: str, work_tree: str | None, index: str | None) -> dict[str, st
 
 
 def _read_all(fd: int) -> bytes:
-    chunks = []
+    chunks: list[bytes] = []
     while True:
         chunk = os.read(fd, 1 << 16)
         if not chunk:

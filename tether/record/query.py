@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import os
 import sqlite3
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from tether.errors import TetherError
 from tether.record.snapshot import MODE_LINK
@@ -152,8 +150,7 @@ def sessions(store: Store) -> list[dict[str, Any]]:
 # -- diffs ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class FileDiff:
+class FileDiff(NamedTuple):
     path: bytes
     change: str
     old_oid: str | None
@@ -195,6 +192,8 @@ def render_diff(store: Store, d: FileDiff) -> str:
     elif _is_binary(old) or _is_binary(new):
         head.append(f"Binary files a/{name} and b/{name} differ")
         return "\n".join(head) + "\n"
+    import difflib
+
     a = old.decode("utf-8", "replace").splitlines(keepends=True)
     b = new.decode("utf-8", "replace").splitlines(keepends=True)
     lines = list(difflib.unified_diff(a, b, "/dev/null" if d.change == "added" else f"a/{name}",
