@@ -15,6 +15,7 @@ import subprocess
 from tether.errors import TetherError
 from tether.history import attribution
 from tether.history.blame import origins
+from tether.record.gitcmd import raw_diff
 from tether.record.store import Store
 
 _NEW = -2
@@ -38,30 +39,23 @@ def steps_of_commit(store: Store, rev: str) -> list[int]:
     parents = _git(root, "rev-list", "--parents", "-n", "1", commit).decode().split()[1:]
     base = parents[0] if parents else "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
     raw = _git(root, "diff-tree", "-r", "-z", "--no-renames", "--raw", base, commit)
-    parts = raw.split(b"\0")
     found: set[int] = set()
     db = store.db
-    i = 0
-    while i + 1 < len(parts):
-        meta, path = parts[i], parts[i + 1]
-        i += 2
-        if not meta.startswith(b":"):
-            continue
-        _old_mode, new_mode, old_oid, new_oid, _status = meta[1:].split(b" ")
-        if new_mode == b"000000":
+    for _old_mode, new_mode, old_oid, new_oid, path in raw_diff(raw):
+        if new_mode == 0:
             row = db.execute("SELECT step FROM step_files WHERE path = ? AND new_oid IS NULL ORDER BY ord DESC "
                              "LIMIT 1", (path,)).fetchone()
             if row:
                 found.add(int(row[0]))
             continue
-        new = _git(root, "cat-file", "blob", new_oid.decode())
+        new = _git(root, "cat-file", "blob", new_oid)
         if not attribution.is_text(new):
             row = db.execute("SELECT step FROM step_files WHERE path = ? AND new_oid = ? ORDER BY ord DESC LIMIT 1",
-                             (path, new_oid.decode())).fetchone()
+                             (path, new_oid)).fetchone()
             if row:
                 found.add(int(row[0]))
             continue
-        old = b"" if set(old_oid) == {ord("0")} else _git(root, "cat-file", "blob", old_oid.decode())
+        old = b"" if set(old_oid) == {"0"} else _git(root, "cat-file", "blob", old_oid)
         new_lines = attribution.split_lines(new)
         old_lines = attribution.split_lines(old)
         marks = attribution.carry(old_lines, [(0, n) for n in range(len(old_lines))], new_lines, _NEW)

@@ -16,7 +16,7 @@ from tether.errors import StoreError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
 _git: str | None = None
 
@@ -58,6 +58,21 @@ def _env(git_dir: str, work_tree: str | None, index: str | None) -> dict[str, st
     if index is not None:
         env["GIT_INDEX_FILE"] = index
     return env
+
+
+def raw_diff(out: bytes) -> Iterator[tuple[int, int, str, str, bytes]]:
+    """The entries of ``git diff-tree -r -z --raw``: (old mode, new mode, old oid, new oid, path).
+
+    A mode of 0 means the path is absent on that side.
+    """
+    parts = out.split(b"\0")
+    i = 0
+    while i + 1 < len(parts):
+        meta, path = parts[i], parts[i + 1]
+        i += 2
+        if meta.startswith(b":"):
+            old_mode, new_mode, old_oid, new_oid, _status = meta[1:].split(b" ")
+            yield int(old_mode, 8), int(new_mode, 8), old_oid.decode("ascii"), new_oid.decode("ascii"), path
 
 
 def _read_all(fd: int) -> bytes:

@@ -45,24 +45,23 @@ def resolve_step(db: sqlite3.Connection, ref: str) -> tuple[Any, ...]:
     return tuple(rows[0])
 
 
-def resolve_prompt(db: sqlite3.Connection, ref: str) -> str:
-    rows = db.execute("SELECT id FROM prompts WHERE id >= ? AND id < ? LIMIT 2",
+def _resolve(db: sqlite3.Connection, table: str, what: str, ref: str) -> str:
+    """An id of ``table`` from an unambiguous prefix (an exact id always wins)."""
+    rows = db.execute(f"SELECT id FROM {table} WHERE id >= ? AND id < ? ORDER BY id LIMIT 2",
                       (ref, ref + "\U0010ffff")).fetchall()
     if not rows:
-        raise TetherError(f"no prompt {ref}")
+        raise TetherError(f"no {what} {ref}")
     if len(rows) > 1 and rows[0][0] != ref:
-        raise TetherError(f"prompt id {ref} is ambiguous: give more characters")
+        raise TetherError(f"{what} id {ref} is ambiguous: give more characters")
     return str(rows[0][0])
+
+
+def resolve_prompt(db: sqlite3.Connection, ref: str) -> str:
+    return _resolve(db, "prompts", "prompt", ref)
 
 
 def resolve_session(db: sqlite3.Connection, ref: str) -> str:
-    rows = db.execute("SELECT id FROM sessions WHERE id >= ? AND id < ? LIMIT 2",
-                      (ref, ref + "\U0010ffff")).fetchall()
-    if not rows:
-        raise TetherError(f"no session {ref}")
-    if len(rows) > 1 and rows[0][0] != ref:
-        raise TetherError(f"session id {ref} is ambiguous: give more characters")
-    return str(rows[0][0])
+    return _resolve(db, "sessions", "session", ref)
 
 
 def _loads(text: str | None) -> Any:

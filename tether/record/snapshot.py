@@ -207,24 +207,15 @@ class Snapshot:
         return changes
 
     def _diff_trees(self, old: str, new: str) -> dict[bytes, tuple[str | None, int | None]]:
+        from tether.record.gitcmd import raw_diff
+
         out = self._git(["diff-tree", "-r", "-z", "--no-renames", "--raw", old, new])
         result: dict[bytes, tuple[str | None, int | None]] = {}
-        parts = out.split(b"\0")
-        i = 0
-        while i + 1 < len(parts):
-            meta, path = parts[i], parts[i + 1]
-            i += 2
-            if not meta.startswith(b":"):
-                continue
-            old_mode_s, new_mode_s, _old_oid, new_oid, _status = meta[1:].split(b" ")
-            new_mode = int(new_mode_s, 8)
-            if new_mode == MODE_GITLINK or int(old_mode_s, 8) == MODE_GITLINK:
+        for old_mode, new_mode, _old_oid, new_oid, path in raw_diff(out):
+            if MODE_GITLINK in (old_mode, new_mode):
                 # A nested repository is its own history, not files of this workspace.
                 continue
-            if new_mode == 0:
-                result[path] = (None, None)
-            else:
-                result[path] = (new_oid.decode("ascii"), new_mode)
+            result[path] = (None, None) if new_mode == 0 else (new_oid, new_mode)
         return result
 
     def tree(self, db: sqlite3.Connection) -> str:
