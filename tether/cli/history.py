@@ -281,7 +281,6 @@ def ops_(store: Store, as_json: bool) -> None:
     if as_json:
         emit_json(rows)
         return
-    from rich.table import Table
     from rich.text import Text
 
     from tether.cli import render
@@ -289,14 +288,16 @@ def ops_(store: Store, as_json: bool) -> None:
     if not rows:
         con.print("No operations yet.", style="dim")
         return
-    table = Table(box=None, header_style="bold")
-    for col in ("op", "time", "kind", "target", "files", "by", "state"):
-        table.add_column(col)
     for r in rows:
         kind = r["kind"] + (f" of {r['undoes'][:8]}" if r["undoes"] else "")
-        table.add_row(Text(r["id"][:8], style="cyan"), r["time"][:19].replace("T", " "), kind, Text(r["target"] or ""),
-                      str(len(r["files"])), Text(r["user"] or ""), r["state"])
-    con.print(table)
+        files = f"{len(r['files'])} file" + ("" if len(r["files"]) == 1 else "s")
+        line = Text(r["id"][:8], style="cyan") + Text(f"  {r['time'][:16].replace('T', ' ')}  ", style="dim")
+        line += Text(f"{kind:<18} {r['target'] or ''}  ({files}, by {r['user'] or '?'})")
+        if r["state"] != "done":
+            line += Text(f"  {r['state']}", style="bold red")
+        if r.get("reason"):
+            line += Text(f"  “{r['reason']}”", style="italic")
+        con.print(line, soft_wrap=True, overflow="ignore", crop=False)
 
 
 def register(group: click.Group) -> None:
