@@ -11,6 +11,7 @@ setup: $(STAMP)
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check -c constraints.txt -e '.[dev]' --config-settings editable_mode=compat
+	$(BIN)/python -m compileall -q tether
 	@touch $(STAMP)
 
 # A real Claude Code session against the scripted model, guarded and recorded, ending with the log.

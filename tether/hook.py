@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ def _log_failure(root: str | None, message: str, event: str | None, session: str
             finally:
                 store.close()
         fallback_error(store.path, message, event, session)
-    except Exception:  # noqa: BLE001 - the last resort must not raise
+    except Exception:
         pass
 
 
@@ -90,7 +91,7 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
     try:
         payload = json.loads(raw)
         ev = claude.parse(payload, event_name)
-    except Exception as exc:  # noqa: BLE001 - every kind of bad input is reported the same way
+    except Exception as exc:
         message = f"tether: unreadable {event_name} hook input: {_one_line(exc)}"
         _log_failure(None, message, event_name, None)
         return (2, None, message) if guarding else (0, None, None)
@@ -102,7 +103,7 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
         try:
             decision, task = _decide(ev)
             out = claude.answer(decision)
-        except Exception as exc:  # noqa: BLE001 - fail closed on anything
+        except Exception as exc:
             message = f"tether: the guard could not decide, so the call is blocked: {_one_line(exc)}"
             _log_failure(ev.root, message, ev.name, ev.session_id)
             _try_record(ev, None, None)
@@ -118,7 +119,7 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
 def _try_record(ev: Event, decision: Decision | None, task: str | None) -> None:
     try:
         _record(ev, decision, task)
-    except Exception as exc:  # noqa: BLE001 - recording fails open
+    except Exception as exc:
         _log_failure(ev.root, f"recording {ev.name} failed: {_one_line(exc)}", ev.name, ev.session_id)
 
 
@@ -133,7 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     event_name = args[1] if len(args) > 1 else ""
     try:
         raw = _read_stdin()
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         message = f"tether: could not read hook input: {_one_line(exc)}"
         _log_failure(None, message, event_name, None)
         if event_name == "PreToolUse":
@@ -149,4 +150,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    status = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # Everything is durable already (the database committed); skipping the interpreter's
+    # teardown saves the agent a few milliseconds on every tool call.
+    os._exit(status)

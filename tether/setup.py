@@ -76,10 +76,25 @@ def init(root: str, agent: str = "claude") -> InitReport:
             if name == "claude":
                 changed[name], added = claude.install(root, permissions=rules)
                 _remember_rules(store, added)
+        _compile_bytecode()
         files, step = Recorder(store).baseline("tether init" if created else "tether init (again)")
         return InitReport(root, store.path, created, policy_created, changed, files, step)
     finally:
         store.close()
+
+
+def _compile_bytecode() -> None:
+    """Compile tether's own modules once, so that no hook process compiles them again.
+
+    Where PYTHONDONTWRITEBYTECODE is set, Python would otherwise recompile every module
+    on every hook event. Best effort: a read-only install is compiled already or not at all.
+    """
+    import compileall
+
+    try:
+        compileall.compile_dir(os.path.dirname(os.path.abspath(__file__)), quiet=2, workers=1)
+    except OSError:
+        pass
 
 
 def _native_rules(root: str) -> dict[str, list[str]]:

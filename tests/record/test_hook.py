@@ -171,3 +171,15 @@ def test_unknown_events_are_journaled_only(ready: Path) -> None:
         assert query.log(st) == []
     finally:
         st.close()
+
+
+def test_a_hook_that_dies_blocks_the_call(tmp_path: Path) -> None:
+    from tether.agents import claude
+
+    crasher = tmp_path / "python"
+    crasher.write_text("#!/bin/sh\nkill -SEGV $$\n")
+    crasher.chmod(0o755)
+    pre = subprocess.run(["sh", "-c", claude.hook_command("PreToolUse", str(crasher))], capture_output=True)
+    assert pre.returncode == 2
+    post = subprocess.run(["sh", "-c", claude.hook_command("PostToolUse", str(crasher))], capture_output=True)
+    assert post.returncode != 2, "recording fails open"

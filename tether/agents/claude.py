@@ -6,6 +6,8 @@ absolute interpreter, so it works from a virtualenv or a global install alike,
 ``-P`` so that a ``tether/`` folder planted in the workspace can never shadow
 the real package, and the event name on the command line so that even a
 payload that is not JSON is known to be a PreToolUse (and is then blocked).
+The PreToolUse command ends in ``|| exit 2``: however the hook process dies,
+the call is blocked.
 """
 
 from __future__ import annotations
@@ -45,7 +47,12 @@ _OURS = r"(?:^|\s)-m\s+tether\.hook(?:\s|$)"
 def hook_command(event: str, python: str | None = None) -> str:
     import shlex
 
-    return f"{shlex.quote(python or sys.executable)} -P -m tether.hook {AGENT} {event}"
+    command = f"{shlex.quote(python or sys.executable)} -P -m tether.hook {AGENT} {event}"
+    if event == "PreToolUse":
+        # Claude Code blocks only on exit status 2 (or a JSON decision). A hook that dies any
+        # other way (a crash in a native parser, a missing interpreter) must block too.
+        command += " || exit 2"
+    return command
 
 
 # -- payloads --------------------------------------------------------------------

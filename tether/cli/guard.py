@@ -116,7 +116,9 @@ def register(group: click.Group) -> None:
         click.echo(f"policy:  {data['policy']}")
         click.echo("parsed:")
         for p in data["parsed"]:
-            click.echo("  " + " ".join(json.dumps(a) if (" " in a or not a) else a for a in p["argv"]))
+            where = f"   (in {p['cwd']})" if p["cwd"] != data["cwd"] else ""
+            click.echo("  " + " ".join(json.dumps(a) if (" " in a or not a) else a for a in p["argv"])
+                       + where)
             for r in p.get("redirects", []):
                 click.echo(f"      redirect {r['fd'] or ''}{r['op']} {r['target']}")
             if p.get("stdin_from"):
@@ -179,18 +181,24 @@ def register(group: click.Group) -> None:
 
     @task.command("start")
     @click.argument("intent")
+    @click.argument("more_paths", nargs=-1, metavar="[PATH]...")
     @click.option("--scope", "scope", multiple=True, required=True, metavar="PATH",
-                  help="A path (folder, file or glob) the task may change; repeat or separate with commas.")
+                  help="A path (folder, file or glob) the task may change; repeat it, separate paths "
+                       "with commas, or list more paths after the first.")
     @click.option("--allow-cmd", "allow_cmd", multiple=True, metavar="PATTERN",
                   help="A command pattern the task may run, e.g. 'npm run e2e*'; repeatable.")
     @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
-    def task_start(intent: str, scope: tuple[str, ...], allow_cmd: tuple[str, ...], as_json: bool) -> None:
-        """Start a task for INTENT, limited to the --scope paths (reads, tests and builds stay allowed)."""
+    def task_start(intent: str, more_paths: tuple[str, ...], scope: tuple[str, ...],
+                   allow_cmd: tuple[str, ...], as_json: bool) -> None:
+        """Start a task for INTENT, limited to the --scope paths (reads, tests and builds stay allowed).
+
+        `tether task start "fix the login button" --scope src/ui tests/ui --allow-cmd "npm run e2e*"`
+        """
         from tether.guard import state
 
         root = _root()
         try:
-            t = state.start_task(root, intent, list(scope), list(allow_cmd), cwd=os.getcwd())
+            t = state.start_task(root, intent, [*scope, *more_paths], list(allow_cmd), cwd=os.getcwd())
         except TetherError as exc:
             raise _fail(exc) from None
         if as_json:

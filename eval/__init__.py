@@ -1,0 +1,1 @@
+"""Evaluations that read the shared corpora at run time (`make eval`)."""

@@ -1,0 +1,673 @@
+"""From simple commands to effects: what a command line would do, and which rule each effect falls under.
+
+The :class:`Analyzer` takes the simple commands that :mod:`tether.guard.shell`
+found, peels wrappers (sudo, env, timeout, xargs, bash -c, ...), dispatches each
+command to an analyser that knows its options, and records :class:`Effect`
+objects: paths deleted, written or read, hosts contacted, shared state changed.
+Each effect names a rule id from :mod:`tether.guard.catalog`; the policy turns
+rule ids into decisions. Commands it does not know get a generic look: secret
+or start-up files named in their arguments, output options, URLs and IP
+addresses.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tether.guard.catalog import risk_of
+from tether.guard.paths import (
+    HARMLESS_DEVICES,
+    UNKNOWN,
+    Place,
+    absolute,
+    is_disk_device,
+    place,
+    within,
+)
+from tether.guard.policy import RANK, Policy
+from tether.guard.shell import Script, Simple, Word, parse, split_words
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from typing import Any, TypeAlias
+
+    Handler: TypeAlias = Callable[["Analyzer", "Cmd"], None]
+
+
+
+
+_OUTPUT_LONG = ("out", "log", "save", "write", "dump", "export", "report", "junit")
+# Long options of unknown programs whose value is a command line the program runs.
+_PROGRAM_OPTS = ("command", "cmd", "exec", "script", "hook", "editor", "pager", "filter",
+                 "shell", "wrapper", "pipe", "program", "helper")
+_SHELL_PATHS = ("/bin/sh", "/bin/bash", "/bin/zsh", "/bin/dash", "/bin/ksh", "/bin/csh",
+                "/bin/tcsh", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/zsh", "/usr/bin/dash",
+                "/usr/local/bin/bash", "/bin/busybox", "/usr/bin/env sh", "/usr/bin/env bash")
+_DANGEROUS_ENV = frozenset({"PAGER", "GIT_PAGER", "EDITOR", "VISUAL", "GIT_EDITOR", "LESSOPEN",
+                            "LESSCLOSE", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXTERNAL_DIFF",
+                            "BASH_ENV", "ENV", "PROMPT_COMMAND", "MANPAGER", "SYSTEMD_PAGER",
+                            "GIT_ASKPASS", "SSH_ASKPASS", "CRASHPAGER", "SUDO_ASKPASS"})
+
+
+class Effect:
+    """One thing a tool call would do, the rule it falls under and that rule's decision."""
+
+    __slots__ = ("decision", "reason", "risk", "rule", "target")
+
+    def __init__(self, rule: str, risk: str, decision: str, reason: str, target: str | None) -> None:
+        self.rule = rule
+        self.risk = risk
+        self.decision = decision
+        self.reason = reason
+        self.target = target
+
+    def to_json(self) -> dict[str, Any]:
+        return {"rule": self.rule, "risk": self.risk, "decision": self.decision,
+                "reason": self.reason, "target": self.target}
+
+
+class Cmd:
+    """A command about to be analysed: its words, where it runs, what feeds its input."""
+
+    __slots__ = ("argv", "cwd", "depth", "name", "simple")
+
+    def __init__(self, argv: list[Word], cwd: str | None, simple: Simple, depth: int) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.simple = simple
+        self.depth = depth
+        self.name = command_name(argv[0].text) if argv else ""
+
+    @property
+    def args(self) -> list[Word]:
+        return self.argv[1:]
+
+    def text(self) -> str:
+        return " ".join(w.text for w in self.argv).replace(UNKNOWN, "?")
+
+    def sub(self, argv: list[Word], cwd: str | None = None) -> Cmd:
+        return Cmd(argv, self.cwd if cwd is None else cwd, self.simple, self.depth)
+
+
+class Unit:
+    """One simple command as task scope sees it: its text at each wrapper level."""
+
+    __slots__ = ("readonly", "texts")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.readonly = True
+
+
+def command_name(text: str) -> str:
+    base = text.rsplit("/", 1)[-1] if "/" in text else text
+    base = base.lower()
+    if base.endswith(".exe"):
+        base = base[:-4]
+    return base
+
+
+def words(texts: list[str]) -> list[Word]:
+    return [Word(t, t) for t in texts]
+
+
+class Analyzer:
+    def __init__(self, policy: Policy, cwd: str | None) -> None:
+        self.policy = policy
+        self.root = policy.root
+        self.home = policy.home
+        self.cwd = cwd
+        self.effects: list[Effect] = []
+        self.problems: list[str] = []
+        self.units: list[Unit] = []
+        self.unit: Unit = Unit()
+        self.writes: list[str | None] = []
+        self.parsed: list[dict[str, Any]] = []
+        self._seen: set[tuple[str, str | None]] = set()
+        self.git_remotes: dict[str, str] = {}
+        # Files this command line writes with literal content (echo ... > f, cat > f <<EOF):
+        # when a later command runs one of them, its content is what gets analysed.
+        self.written: dict[str, str] = {}
+
+    # -- recording --------------------------------------------------------
+
+    def add(self, rule: str, reason: str, target: str | None = None,
+            decision: str | None = None) -> None:
+        key = (rule, target)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        risk = risk_of(rule, self.policy.class_risks)
+        if decision is None:
+            decision = self.policy.decide(rule, risk)
+        self.effects.append(Effect(rule, risk, decision, reason, target))
+
+    def mutates(self) -> None:
+        self.unit.readonly = False
+
+    # -- entry points -----------------------------------------------------
+
+    def run(self, command: str, cwd: str | None, depth: int = 0) -> None:
+        script = parse(command, cwd, self.home, depth)
+        self.script(script, depth)
+
+    def script(self, script: Script, depth: int) -> None:
+        for p in script.problems:
+            self.problems.append(p)
+            self.add("unparsed.syntax", f"the guard could not read the command completely "
+                     f"({p}); write it without the unusual syntax so it can be checked", None)
+        if script.fork_bomb:
+            self.add("sys.fork-bomb", "a function that spawns itself without end (a fork bomb) "
+                     "would exhaust the machine's processes")
+        for s in script.commands:
+            self.simple(s, depth)
+
+    def nested(self, text: str, cwd: str | None, depth: int, what: str) -> None:
+        """Analyse text that a shell will run (bash -c, eval, ssh host CMD, system() ...)."""
+        if UNKNOWN in text:
+            self.add("exec.dynamic", f"{what} runs a command that is only known at run time; "
+                     "write the command out literally so it can be checked")
+        text = text.replace(UNKNOWN, "UNKNOWN_VALUE")
+        if not text.strip():
+            return
+        saved = self.unit
+        self.run(text, cwd, depth + 1)
+        self.unit = saved
+
+    def simple(self, s: Simple, depth: int) -> None:
+        saved = self.unit
+        self.unit = Unit()
+        self.units.append(self.unit)
+        if depth == 0:
+            self.parsed.append(s.to_json())
+        for name, value in s.assigns:
+            if (name in _DANGEROUS_ENV or name.startswith("GIT_CONFIG") or name == "LD_PRELOAD"
+                    or name.endswith(("_COMMAND", "_CMD", "PAGER", "EDITOR", "ASKPASS"))):
+                self.env_program(name, value, s, depth)
+        self.redirects(s, depth)
+        if s.argv and not s.function:
+            self.argv(Cmd(s.argv, s.cwd, s, depth))
+            if s.assigns and any(s.vars.get(k) != s.old_vars.get(k) for k in s.vars):
+                self.prefix_vars_again(s, depth)
+        elif s.argv:
+            self.unit.texts.append(" ".join(w.text for w in s.argv))
+        self.unit = saved
+
+    def prefix_vars_again(self, s: Simple, depth: int) -> None:
+        """`TMPDIR=/x rm -rf $TMPDIR/y`: the shell expands $TMPDIR with its old value, but the
+        guard also checks the new one rather than lean on that subtle ordering."""
+        uses = [k for k in s.vars if any(f"${k}" in w.raw or "${" + k in w.raw for w in s.argv)]
+        if not uses:
+            return
+        text = " ".join(w.raw for w in s.argv)
+        again = parse(text, s.cwd, self.home, depth + 1, variables=dict(s.vars))
+        for cmd in again.commands:
+            if cmd.argv:
+                self.argv(Cmd(cmd.argv, cmd.cwd, s, depth))
+
+    def env_program(self, name: str, value: Word, s: Simple, depth: int) -> None:
+        if name == "LD_PRELOAD":
+            self.add("exec.dynamic", "LD_PRELOAD loads a library into the program; the guard "
+                     "cannot see what it does", value.text)
+            return
+        if name.startswith("GIT_CONFIG"):
+            return
+        text = value.text.lstrip("|").strip()
+        if text:
+            self.nested(text, s.cwd, depth, f"the variable {name}")
+            dummy = Cmd([Word(name, name)], s.cwd, s, depth)
+            for part in split_words(text):
+                self.generic_word(Word(part, part), dummy, unknown=True)
+
+    def redirects(self, s: Simple, depth: int) -> None:
+        shell_like = bool(s.argv) and command_name(s.argv[0].text) in SHELLS | {"exec"}
+        for r in s.redirects:
+            if r.target is None:
+                continue
+            t = r.target.text
+            op = r.op
+            if (op in (">&", "<&", "&>") and t.isdigit()) or t == "-":
+                continue
+            if op.startswith("<") and op not in ("<>",):
+                if t.startswith("/dev/tcp/") or t.startswith("/dev/udp/"):
+                    self.dev_net(t, shell_like)
+                    continue
+                self.path("read", r.target, s.cwd, via="a < redirection")
+                continue
+            if t.startswith("/dev/tcp/") or t.startswith("/dev/udp/"):
+                self.dev_net(t, shell_like)
+                continue
+            self.path("write", r.target, s.cwd, via="a > redirection")
+            if r.fd in (None, "1") and op in (">", ">>", ">|", "&>"):
+                self.remember_written(s, r.target, append=op == ">>")
+
+    def remember_written(self, s: Simple, target: Word, append: bool) -> None:
+        path = self.resolve(target, s.cwd)
+        if path is None or not s.argv:
+            return
+        name = command_name(s.argv[0].text)
+        content: str | None = None
+        if name in ("echo", "printf"):
+            from tether.guard.shell import decode_ansi_c
+
+            args = [w.text for w in s.argv[1:]]
+            escapes = name == "printf"
+            while name == "echo" and args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
+                escapes = escapes or "e" in args[0]
+                args.pop(0)
+            content = " ".join(args)
+            if escapes:
+                content = decode_ansi_c(content)
+        elif name in ("cat", "tee") and s.stdin is not None:
+            content = s.stdin
+        if content is None or UNKNOWN in content:
+            return
+        self.written[path] = (self.written.get(path, "") + "\n" + content) if append else content
+
+    def script_text(self, word: Word, cwd: str | None, from_disk: bool) -> str | None:
+        """The content of a script about to run: written earlier in this command line, or a
+        small text file on disk."""
+        path = self.resolve(word, cwd)
+        if path is None:
+            return None
+        if path in self.written:
+            return self.written[path]
+        if not from_disk:
+            return None
+        try:
+            if not os.path.isfile(path) or os.path.getsize(path) > 65536:
+                return None
+            with open(path, "rb") as fh:
+                data = fh.read(65537)
+        except OSError:
+            return None
+        if b"\0" in data:
+            return None
+        return data.decode("utf-8", "replace")
+
+    def run_script(self, c: Cmd, word: Word, lang: str | None, what: str) -> None:
+        """Analyse the script a command runs (bash x.sh, ./x.sh, python x.py, go run x.go)."""
+        text = self.script_text(word, c.cwd, from_disk=lang in (None, "shell"))
+        if text is None or c.depth >= 3:
+            return
+        if lang is None:
+            first = text.split("\n", 1)[0]
+            if first.startswith("#!"):
+                interp = command_name(first[2:].split()[-1] if "env" in first else first[2:].split()[0]) if first[2:].split() else "sh"
+                from tether.guard.interp import language_of
+
+                lang = language_of(interp)
+            else:
+                lang = "shell"
+        if lang is None:
+            return
+        if lang == "shell":
+            self.nested(text, c.cwd, c.depth, what)
+        else:
+            from tether.guard.interp import analyse_code
+
+            analyse_code(self, c, lang, text, what)
+
+    def dev_net(self, target: str, shell_like: bool) -> None:
+        parts = target.split("/")
+        host = parts[3] if len(parts) > 3 else ""
+        if shell_like:
+            self.add("net.reverse-shell", f"a shell wired to {target} hands control of this "
+                     "machine to whoever is at the other end", target)
+            return
+        from tether.guard.network import contact
+
+        contact(self, host, "raw", f"a connection through {target}")
+
+    # -- dispatch ---------------------------------------------------------
+
+    def argv(self, cmd: Cmd) -> None:
+        if not cmd.argv:
+            return
+        text = cmd.text()
+        self.unit.texts.append(text)
+        first = cmd.argv[0]
+        if first.dynamic:
+            self.mutates()
+            self.add("exec.dynamic", "the command's name is only known at run time "
+                     f"({first.raw!r}); name the program literally so it can be checked", first.raw)
+            for w in cmd.args:
+                self.generic_word(w, cmd, unknown=True)
+            return
+        for rule in self.policy.commands:
+            if rule.matches(text):
+                self.add(rule.id, rule.reason or f"the policy rule {rule.id} matches this command",
+                         text, rule.decision)
+                if rule.decision != "allow":
+                    self.mutates()
+                return
+        name = cmd.name
+        from tether.guard.readonly import is_readonly
+
+        if not is_readonly(name, [w.text for w in cmd.args]):
+            self.mutates()
+        if "/" in first.text:
+            # Running a file reads it: a secret or start-up file run as a program is flagged,
+            # and a script's content is analysed.
+            self.path("mention", first, cmd.cwd, via=f"running {first.text}")
+            self.run_script(cmd, first, None, f"the script {first.text}")
+        handler = handler_for(name)
+        if handler is None:
+            stripped = name.rstrip("0123456789.-")
+            handler = handler_for(stripped) if stripped != name else None
+        if handler is not None:
+            handler(self, cmd)
+        else:
+            self.generic(cmd)
+
+    # -- paths ------------------------------------------------------------
+
+    def resolve(self, word: Word | str, cwd: str | None) -> str | None:
+        if isinstance(word, Word):
+            text = word.text
+            if text.startswith("~") and not word.tilde:
+                text = "./" + text
+        else:
+            text = word
+        return absolute(text, cwd, self.home)
+
+    def path(self, op: str, word: Word | str, cwd: str | None, *, recursive: bool = False,
+             via: str = "") -> None:
+        """Record reading, writing, deleting or mentioning a path.
+
+        "mention" is a path handed to a program the guard does not know: a secret file
+        given to it is asked about rather than denied.
+        """
+        raw = word.text if isinstance(word, Word) else word
+        if op in ("write", "delete"):
+            self.mutates()
+        if UNKNOWN in raw:
+            if op in ("write", "delete"):
+                self.writes.append(None)
+                rule = "fs.delete.unresolved" if op == "delete" else "fs.write.unresolved"
+                self.add(rule, f"{via or 'the command'} would {op} a path that is only known at "
+                         "run time; name the path literally so it can be checked",
+                         raw.replace(UNKNOWN, "?"))
+            return
+        abs_path = self.resolve(word, cwd)
+        if abs_path is None:
+            if op in ("write", "delete"):
+                self.writes.append(None)
+                rule = "fs.delete.unresolved" if op == "delete" else "fs.write.unresolved"
+                self.add(rule, f"{via or 'the command'} would {op} {raw!r} relative to a folder "
+                         "the guard cannot determine; use an absolute path or cd to a literal "
+                         "folder", raw)
+            return
+        glob = isinstance(word, Word) and word.glob and any(c in raw for c in "*?[")
+        if glob and op == "delete":
+            self.glob_delete(abs_path, recursive, via)
+        if op in ("write", "delete"):
+            self.writes.append(abs_path)
+        for pl in place(abs_path, self.policy, follow_last=op not in ("delete", "mention")):
+            self.judge(op, pl, recursive, via)
+        if glob:
+            for match in expand_glob(abs_path):
+                for pl in place(match, self.policy, follow_last=op not in ("delete", "mention")):
+                    self.judge(op, pl, recursive, via)
+
+    def glob_delete(self, abs_path: str, recursive: bool, via: str) -> None:
+        parent, name = os.path.split(abs_path)
+        if name not in ("*", ".*", "*.*", "{*,.*}", "[!.]*") and not (name.startswith("*") and name.endswith("*") and len(name) <= 3):
+            return
+        pl = Place(parent, self.policy)
+        if pl.abs == self.root:
+            self.add("fs.delete.workspace-all", f"{via or 'the command'} would delete everything "
+                     "in the workspace root; delete the specific files or folders instead", abs_path)
+        elif pl.temp_root:
+            self.add("fs.delete.temp-root", f"{via or 'the command'} would empty {parent}, which "
+                     "other programs use too; delete your own files under it instead", abs_path)
+        elif recursive and (pl.top_level or pl.workspace_root_or_above):
+            self.add("fs.delete.catastrophic", f"{via or 'the command'} would delete everything "
+                     f"under {parent or '/'}; this cannot be undone", abs_path)
+
+    def judge(self, op: str, pl: Place, recursive: bool, via: str) -> None:
+        target = pl.abs
+        who = via or "the command"
+        for c in pl.classes:
+            self.class_effect(op, c.name, c.decisions, target, who)
+        if op == "delete":
+            if pl.workspace_root_or_above or (recursive and pl.top_level):
+                self.add("fs.delete.catastrophic", f"{who} would delete {target}, which holds "
+                         "the workspace or the whole system; this cannot be undone", target)
+            elif pl.inside:
+                self.add("fs.delete.workspace", f"{who} deletes {pl.rel} inside the workspace",
+                         target)
+                if recursive:
+                    for c in pl.covered_classes(self.policy):
+                        self.class_effect("delete", c.name, c.decisions, target, who)
+            elif pl.system:
+                self.add("fs.delete.system", f"{who} would delete {target} in a system folder; "
+                         "leave system files to the package manager", target)
+            elif pl.temp_root and recursive:
+                self.add("fs.delete.temp-root", f"{who} would delete {target}, which other "
+                         "programs use too; delete your own files under it instead", target)
+            elif pl.temp:
+                pass
+            else:
+                self.add("fs.delete.outside", f"{who} would delete {target}, outside the "
+                         "workspace; confine deletions to the workspace or a temporary folder",
+                         target)
+        elif op in ("read", "mention") and (recursive or op == "mention") and not pl.inside:
+            # A folder read as a whole (grep -r, tar, diff -r) or handed to an unknown program
+            # takes in the secrets stored under it.
+            for c in pl.covered_classes(self.policy):
+                if c.decisions["read"] != "allow":
+                    self.class_effect(op, c.name, c.decisions, target + "/", who)
+        elif op == "write":
+            if target in HARMLESS_DEVICES or target.startswith("/dev/fd/") or target.startswith("/proc/self/fd/"):
+                return
+            if is_disk_device(target):
+                self.add("disk.destroy", f"{who} would write straight to the device {target}, "
+                         "destroying its file system", target)
+            elif pl.inside or pl.temp:
+                pass
+            elif pl.system or target.startswith("/dev/"):
+                self.add("fs.write.system", f"{who} would write {target} in a system folder; "
+                         "system files are not the agent's to change", target)
+            else:
+                self.add("fs.write.outside", f"{who} would write {target}, outside the "
+                         "workspace; keep changes inside the workspace or a temporary folder",
+                         target)
+
+    def class_effect(self, op: str, name: str, decisions: dict[str, str], target: str, who: str) -> None:
+        if op == "mention":
+            if decisions["read"] != "allow":
+                self.add("secrets.mention", f"{who} is given {target}, a {name} file; the guard "
+                         "cannot tell whether it reads it: keep secrets out of commands", target)
+            elif decisions["write"] == "deny":
+                rule = "fs.write.outside" if not within(target, self.root) else f"path.{name}.write"
+                self.add(rule, f"{who} is given {target}, a protected {name} file it may change",
+                         target)
+            return
+        rule = f"path.{name}.{op}"
+        decision = self.policy.rules.get(rule) or decisions[op]
+        if decision == "allow":
+            return
+        verb = {"read": "read", "write": "change", "delete": "delete"}[op]
+        hint = {
+            "secrets": "secrets must not reach the agent or its logs; ask the user for the "
+                       "value you need or use a placeholder",
+            "tether": "tether's policy, store and hook settings are not the agent's to change",
+            "persistence": "this file runs code at log-in or on a schedule",
+            "git": "use git commands rather than editing the repository's internals",
+        }.get(name, f"{name} files are sensitive; say why the change is needed")
+        self.add(rule, f"{who} would {verb} {target} ({name}): {hint}", target, decision)
+
+    # -- generic look at unknown programs ---------------------------------
+
+    def generic(self, cmd: Cmd) -> None:
+        args = cmd.args
+        i = 0
+        while i < len(args):
+            w = args[i]
+            t = w.text
+            if t.startswith("-") and len(t) > 1:
+                name, eq, val = t.lstrip("-").partition("=")
+                long_opt = t.startswith("--")
+                is_out = (t in ("-o", "-O") or (long_opt and any(k in name.lower() for k in _OUTPUT_LONG))
+                          or (not long_opt and len(name) > 1 and name.lower().startswith(("o", "out"))
+                              and "=" in t))
+                runs = any(k in name.lower() for k in _PROGRAM_OPTS) and long_opt
+                if runs and (eq or i + 1 < len(args)):
+                    value = val if eq else args[i + 1].text
+                    self.nested(value.lstrip("!|"), cmd.cwd, cmd.depth,
+                                f"{cmd.name} --{name}")
+                if eq:
+                    vw = Word(val, w.raw)
+                    if is_out:
+                        self.path("write", vw, cmd.cwd, via=cmd.name)
+                    self.generic_word(vw, cmd, unknown=True)
+                elif is_out and i + 1 < len(args):
+                    self.path("write", args[i + 1], cmd.cwd, via=cmd.name)
+                    self.generic_word(args[i + 1], cmd, unknown=True)
+                    i += 2
+                    continue
+                elif not long_opt and len(t) > 2 and t[2] in "/~":
+                    self.generic_word(Word(t[2:], w.raw), cmd, unknown=True)
+                i += 1
+                continue
+            self.generic_word(w, cmd, unknown=True)
+            i += 1
+
+    def generic_word(self, w: Word, cmd: Cmd, unknown: bool) -> None:
+        """Look at one argument of a program for secret files, start-up files and hosts."""
+        from tether.guard.network import contact, host_of_url, looks_like_ip
+
+        t = w.text
+        if not t or UNKNOWN in t:
+            return
+        if unknown and (t in _SHELL_PATHS or t.startswith(tuple(p + " " for p in _SHELL_PATHS))):
+            self.add("exec.shell-escape", f"{cmd.name} is handed a shell ({t[:30]}) to run, which "
+                     "the guard cannot follow; run the commands directly", t[:60])
+        if "://" in t:
+            scheme, _, rest = t.partition("://")
+            if scheme.lower() == "file":
+                self.path("read" if not unknown else "mention", Word("/" + rest.lstrip("/"), w.raw),
+                          cmd.cwd, via=cmd.name)
+                return
+            host = host_of_url(t)
+            if host:
+                contact(self, host, "fetch", f"{cmd.name} is given the address {t}")
+            return
+        candidates = [t]
+        if t.startswith("@"):
+            candidates.append(t[1:])
+        if ":" in t and not t.startswith("/"):
+            tail = t.partition(":")[2]
+            if tail.startswith("/") or tail.startswith("~"):
+                candidates.append(tail)
+        if "=" in t:
+            candidates.append(t.split("=", 1)[1])
+        for c in candidates:
+            if c.startswith("/") or c.startswith("~") or c.startswith(".") or "/" in c or "." in c:
+                self.path("mention" if unknown else "read",
+                          Word(c, w.raw, w.quoted, False, w.tilde and c is t), cmd.cwd, via=cmd.name)
+        if unknown and looks_like_ip(t.split(":")[0]):
+            contact(self, t.split(":")[0], "raw", f"{cmd.name} is given the address {t}")
+
+
+def expand_glob(pattern: str, limit: int = 200) -> list[str]:
+    """Expand a glob in the last path component against the file system, as the shell would."""
+    from tether.guard.globs import name_match
+
+    parent, name = os.path.split(pattern)
+    if any(c in parent for c in "*?["):
+        return []
+    try:
+        entries = os.listdir(parent or "/")
+    except OSError:
+        return []
+    out: list[str] = []
+    for e in entries:
+        if e.startswith(".") and not name.startswith("."):
+            continue
+        if name_match(name, e):
+            out.append(os.path.join(parent, e))
+            if len(out) >= limit:
+                break
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Standard input
+
+
+def _static_stdin_words(c: Cmd) -> list[str] | None:
+    text = static_stdin(c)
+    if text is None:
+        return None
+    return split_words(text)
+
+
+def static_stdin(c: Cmd) -> str | None:
+    """The text on a command's standard input when it is known literally (echo/printf, heredoc)."""
+    s = c.simple
+    if s.stdin is not None:
+        return s.stdin
+    if not s.producers:
+        return None
+    from tether.guard.interp import program
+
+    texts: list[str] = []
+    for p in s.producers:
+        argv = program([w.text for w in p.argv])
+        if not argv:
+            return None
+        name = command_name(argv[0])
+        if name == "echo":
+            args = argv[1:]
+            while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
+                args.pop(0)
+            texts.append(" ".join(args))
+        elif name == "printf":
+            args = argv[1:]
+            if args and args[0] == "--":
+                args.pop(0)
+            if args:
+                from tether.guard.shell import decode_ansi_c
+
+                fmt = decode_ansi_c(args[0])
+                texts.append(fmt.replace("%s", " ".join(args[1:])) if "%s" in fmt else
+                             fmt + (" " + " ".join(args[1:]) if args[1:] else ""))
+        elif name in ("cat", "tee") and p.stdin is not None:
+            texts.append(p.stdin)
+        else:
+            return None
+    text = "\n".join(texts)
+    return None if UNKNOWN in text else text
+
+
+SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "fish", "csh",
+                    "tcsh", "elvish", "posh", "rbash", "pdksh", "oksh", "loksh", "nu", "xonsh"})
+
+_RESOLVED: dict[str, Handler | None] = {}
+
+
+def handler_for(name: str) -> Handler | None:
+    """The analyser for a command name, importing its module on first use."""
+    if name in _RESOLVED:
+        return _RESOLVED[name]
+    from tether.guard.registry import target_of
+
+    target = target_of(name)
+    fn: Handler | None = None
+    if target is not None:
+        module_name, func = target.split(".", 1)
+        module = __import__(f"tether.guard.{module_name}", fromlist=[func])
+        fn = getattr(module, func)
+    _RESOLVED[name] = fn
+    return fn
+
+
+def verdict_of(effects: list[Effect]) -> str:
+    best = "allow"
+    for e in effects:
+        if RANK[e.decision] > RANK[best]:
+            best = e.decision
+    return best

@@ -1,0 +1,914 @@
+"""Shells and interpreters: code passed on the command line, on standard input or in a here-document.
+
+Shell text (``bash -c``, ``eval``, a here-document fed to ``sh``) is parsed and
+analysed like any command line. Code for other languages (``python -c``,
+``node -e``, ``perl -e``, awk programs, ...) is not parsed: it is scanned for
+the calls that matter (running a shell command, deleting or writing files,
+opening sockets, evaluating decoded text) and its string literals are taken as
+the arguments of those calls. A shell command found in a literal given to
+``os.system``, ``execSync`` or the like is analysed in turn. A destructive
+file call in a one-liner is asked about whatever its target, because the
+target may be built at run time; a target that is plainly catastrophic is
+denied.
+
+Programs arriving through a pipe are judged by their source: downloaded
+(``curl ... | sh``) or decoded (``base64 -d | sh``) code is denied, literal
+text from echo or printf is analysed, anything else is asked about.
+"""
+
+from __future__ import annotations
+
+from tether.guard import opts
+from tether.guard.paths import UNKNOWN
+from tether.guard.shell import Simple, Word
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from tether.guard.effects import Analyzer, Cmd
+
+MAX_CODE = 65536
+MAX_LITERALS = 64
+
+_FETCHERS = frozenset({"curl", "wget", "wget2", "fetch", "http", "https", "xh", "nc", "ncat",
+                       "netcat", "aria2c", "lwp-request", "lwp-download", "get", "socat", "ssh",
+                       "scp", "tftp", "ftp", "telnet", "openssl", "invoke-webrequest", "iwr",
+                       "httpie", "axel", "gh", "s3cmd", "aws", "gsutil"})
+_DECODE_FLAGS = {"base64": ("-d", "--decode", "-D"), "base32": ("-d", "--decode"),
+                 "basenc": ("-d", "--decode"), "xxd": ("-r", "-revert", "-rp", "-pr"),
+                 "openssl": ("-d", "base64", "-base64", "-a")}
+_DECODERS = frozenset({"uudecode", "gunzip", "zcat", "bzcat", "xzcat", "unxz", "bunzip2", "rev",
+                       "tr", "unzstd", "lz4cat", "unlzma", "base64url"})
+
+
+# Wrappers to see through when asking what program a pipeline stage really is:
+# name -> (short options taking a value, positional words to skip after the options).
+_PEEL = {"sudo": ("ugpCDhrtUTRc", 0), "doas": ("uC", 0), "env": ("uCPS", 0), "command": ("", 0),
+         "nice": ("n", 0), "nohup": ("", 0), "timeout": ("sk", 1), "gtimeout": ("sk", 1),
+         "stdbuf": ("ioe", 0), "ionice": ("cnp", 0), "time": ("fo", 0), "exec": ("a", 0),
+         "busybox": ("", 0), "setsid": ("", 0), "unbuffer": ("", 0), "builtin": ("", 0),
+         "chrt": ("", 1), "taskset": ("", 1), "torsocks": ("", 0), "proxychains": ("f", 0)}
+
+
+def program(argv: list[str]) -> list[str]:
+    """The command a stage runs once wrappers (sudo -u root, env X=1, timeout 5, ...) are peeled."""
+    from tether.guard.effects import command_name
+    from tether.guard.wrappers import _RUNNERS
+
+    for _ in range(8):
+        if not argv:
+            return argv
+        name = command_name(argv[0])
+        if name in _RUNNERS:
+            verbs = _RUNNERS[name]
+            rest = [a for a in argv[1:]]
+            while rest and rest[0].startswith("-"):
+                rest = rest[1:]
+            if verbs == ("",):
+                argv = rest
+                continue
+            if rest and rest[0] in verbs:
+                rest = rest[1:]
+                while rest and rest[0].startswith("-"):
+                    rest = rest[1:]
+                argv = rest
+                continue
+            return argv
+        if name not in _PEEL:
+            return argv
+        takes, skip = _PEEL[name]
+        i = 1
+        while i < len(argv):
+            a = argv[i]
+            if a == "--":
+                i += 1
+                break
+            if a.startswith("-") and len(a) > 1:
+                i += 2 if (len(a) == 2 and a[1] in takes) else 1
+            elif name == "env" and "=" in a:
+                i += 1
+            else:
+                break
+        argv = argv[i + skip:]
+    return argv
+
+
+def is_fetcher(cmd: Simple) -> bool:
+    from tether.guard.effects import command_name
+
+    argv = program([w.text for w in cmd.argv])
+    if not argv:
+        return False
+    name = command_name(argv[0])
+    if name in _FETCHERS:
+        return True
+    if name in ("python", "python3", "node", "ruby", "perl", "php"):
+        text = " ".join(argv)
+        return "http://" in text or "https://" in text
+    return False
+
+
+def is_decoder(cmd: Simple) -> bool:
+    from tether.guard.effects import command_name
+
+    argv = program([w.text for w in cmd.argv])
+    if not argv:
+        return False
+    name = command_name(argv[0])
+    args = argv[1:]
+    if name in _DECODE_FLAGS:
+        flags = _DECODE_FLAGS[name]
+        if name == "openssl":
+            return (("enc" in args or "base64" in args) and any(a in ("-d", "-base64", "-a") for a in args)) or (args[:1] == ["base64"] and "-d" in args)
+        return any(a in flags or (a.startswith("-") and not a.startswith("--") and "d" in a and name != "xxd")
+                   or (name == "xxd" and a.startswith("-") and "r" in a) for a in args)
+    if name in _DECODERS:
+        return True
+    if name in ("gzip", "bzip2", "xz", "zstd", "lz4") and any(a in ("-d", "--decompress", "-dc", "-cd") for a in args):
+        return True
+    if name == "printf" and args and ("\\x" in args[0] or "\\0" in args[0] or "\\1" in args[0]):
+        return True
+    if name == "echo" and any(a.startswith("-") and "e" in a for a in args) and any("\\x" in a for a in args):
+        return True
+    return name in ("python", "python3", "perl", "ruby", "node") and any(
+        k in " ".join(args) for k in ("b64decode", "decode64", "base64", "unpack", "fromhex", "atob"))
+
+
+def language_of(interpreter: str) -> str | None:
+    """The language analysed for a script run by an interpreter (from a #! line or a command)."""
+    name = interpreter.lower().rsplit("/", 1)[-1]
+    if name in ("sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "busybox"):
+        return "shell"
+    key = name if name in _INTERP else name.rstrip("0123456789.-")
+    if key in _INTERP:
+        return _INTERP[key][0]
+    if key in ("go",):
+        return "go"
+    return None
+
+
+def judge_program_source(a: Analyzer, sources: list[Simple], what: str) -> bool:
+    """Judge where a program comes from; True when a decision was recorded."""
+    if any(is_fetcher(s) for s in sources):
+        a.add("net.remote-exec", f"{what} runs code downloaded from the network; download it, "
+              "read it, then run the saved file if it is safe", what)
+        return True
+    if any(is_decoder(s) for s in sources):
+        a.add("exec.decoded", f"{what} runs a decoded or obfuscated payload that cannot be "
+              "reviewed; decode it to a file and show it first", what)
+        return True
+    return False
+
+
+def judge_stdin_program(a: Analyzer, c: Cmd, lang: str, what: str) -> None:
+    """A shell or interpreter reading its program from standard input."""
+    from tether.guard.effects import static_stdin
+
+    s = c.simple
+    if s.stdin is not None:
+        run_code(a, c, lang, s.stdin, what)
+        return
+    if not s.producers:
+        return
+    if judge_program_source(a, s.producers, f"{what} reading from a pipe"):
+        return
+    text = static_stdin(c)
+    if text is not None:
+        run_code(a, c, lang, text, what)
+        return
+    from tether.guard.effects import command_name
+
+    names = {command_name(p.argv[0].text) for p in s.producers if p.argv}
+    if names <= {"cat", "tee"} and all(len(p.argv) > 1 for p in s.producers):
+        return
+    a.add("exec.pipe-shell", f"{what} runs whatever the commands before it print, which the "
+          "guard cannot see; save the script to a file and run that", what)
+
+
+def run_code(a: Analyzer, c: Cmd, lang: str, code: str, what: str) -> None:
+    if lang == "shell":
+        a.nested(code, c.cwd, c.depth, what)
+    else:
+        analyse_code(a, c, lang, code, what)
+
+
+# ---------------------------------------------------------------------------
+# Shells
+
+
+def h_shell(a: Analyzer, c: Cmd) -> None:
+    args = c.args
+    command_mode = False
+    stdin_mode = False
+    i = 0
+    while i < len(args):
+        t = args[i].text
+        if t == "--" or t == "-":
+            i += 1
+            if t == "-":
+                stdin_mode = True
+            break
+        if t in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
+            i += 2
+            continue
+        if t.startswith("--"):
+            i += 1
+            continue
+        if t.startswith(("-", "+")) and len(t) > 1:
+            if "c" in t[1:] and t[0] == "-":
+                command_mode = True
+            if "s" in t[1:] and t[0] == "-":
+                stdin_mode = True
+            i += 1
+            continue
+        break
+    rest = args[i:]
+    if command_mode:
+        if not rest:
+            return
+        w = rest[0]
+        if w.inner and judge_program_source(a, w.inner, f"{c.name} -c"):
+            return
+        a.nested(w.text, c.cwd, c.depth, f"{c.name} -c")
+        return
+    if rest and not stdin_mode:
+        script = rest[0]
+        if script.inner is not None:
+            if not judge_program_source(a, script.inner, f"{c.name} <(...)"):
+                a.add("exec.dynamic", f"{c.name} runs a script produced at run time; save it to a "
+                      "file first", script.raw)
+            return
+        if script.dynamic:
+            a.add("exec.dynamic", f"{c.name} runs a script whose name is only known at run time",
+                  script.raw)
+            return
+        if script.text in ("/dev/stdin", "/proc/self/fd/0"):
+            judge_stdin_program(a, c, "shell", c.name)
+            return
+        a.path("read", script, c.cwd, via=c.name)
+        a.run_script(c, script, "shell", f"the script {script.text}")
+        return
+    judge_stdin_program(a, c, "shell", c.name)
+
+
+# ---------------------------------------------------------------------------
+# Interpreters
+
+_INTERP = {
+    # name: (language, code options, options taking a value)
+    "python": ("python", ("-c",), "mWXQ"),
+    "pypy": ("python", ("-c",), "mWXQ"),
+    "pypy3": ("python", ("-c",), "mWXQ"),
+    "node": ("js", ("-e", "--eval", "-p", "--print"), "r"),
+    "nodejs": ("js", ("-e", "--eval", "-p", "--print"), "r"),
+    "deno": ("js", ("eval",), ""),
+    "bun": ("js", ("-e", "--eval", "-p", "--print"), ""),
+    "perl": ("perl", ("-e", "-E"), "IMmlCdDx"),
+    "ruby": ("ruby", ("-e",), "IrECFKTWx"),
+    "php": ("php", ("-r",), "cdfStzD"),
+    "lua": ("lua", ("-e",), "l"),
+    "luajit": ("lua", ("-e",), "lbjO"),
+    "julia": ("julia", ("-e", "--eval", "-E", "--print"), "JLp"),
+    "r": ("r", ("-e",), ""),
+    "rscript": ("r", ("-e",), ""),
+    "jrunscript": ("js", ("-e",), "lfq"),
+    "jjs": ("js", ("-e",), ""),
+    "osascript": ("applescript", ("-e",), "l"),
+    "pwsh": ("powershell", ("-c", "-command", "-Command", "-encodedcommand", "-EncodedCommand",
+                            "-e", "-ec"), ""),
+    "powershell": ("powershell", ("-c", "-command", "-Command", "-encodedcommand",
+                                  "-EncodedCommand", "-e", "-ec"), ""),
+    "groovy": ("java", ("-e",), ""),
+    "scala": ("java", ("-e",), ""),
+    "elixir": ("elixir", ("-e",), "r"),
+    "erl": ("erlang", ("-eval",), ""),
+    "ghc": ("haskell", ("-e",), ""),
+    "octave": ("octave", ("--eval",), ""),
+    "octave-cli": ("octave", ("--eval",), ""),
+    "clisp": ("lisp", ("-x",), ""),
+    "sbcl": ("lisp", ("--eval",), ""),
+    "guile": ("lisp", ("-c",), ""),
+    "racket": ("lisp", ("-e",), ""),
+    "gnuplot": ("gnuplot", ("-e",), ""),
+    "bpftrace": ("bpftrace", ("-e",), "cop"),
+    "gdb": ("gdb", ("-ex", "--ex", "-eval-command", "--eval-command"), ""),
+    "tclsh": ("tcl", (), ""),
+    "wish": ("tcl", (), ""),
+    "expect": ("tcl", ("-c",), ""),
+    "dc": ("dc", ("-e",), ""),
+    "m4": ("m4", (), ""),
+}
+
+
+def h_interp(a: Analyzer, c: Cmd) -> None:
+    name = c.name
+    key = name if name in _INTERP else name.rstrip("0123456789.-")
+    lang, code_opts, short_val = _INTERP[key]
+    args = c.args
+    codes: list[Word] = []
+    i = 0
+    script: Word | None = None
+    module: str | None = None
+    listen_ruby = False
+    while i < len(args):
+        w = args[i]
+        t = w.text
+        if t == "--":
+            i += 1
+            if i < len(args) and script is None and not codes:
+                script = args[i]
+                i += 1
+            break
+        if t in code_opts or (t.lower() in code_opts):
+            if i + 1 < len(args):
+                codes.append(args[i + 1])
+            i += 2
+            continue
+        if lang == "python" and t.startswith("-c") and len(t) > 2:
+            codes.append(Word(t[2:], w.raw))
+            i += 1
+            continue
+        if lang in ("perl", "ruby") and t.startswith("-") and not t.startswith("--") and len(t) > 2 and t[-1] in "eE" and all(ch.isalpha() for ch in t[1:]):
+            # perl -ne 'code', ruby -pe 'code': flags bundled with -e.
+            if i + 1 < len(args):
+                codes.append(args[i + 1])
+            if "i" in t[1:-1]:
+                a.mutates()
+            i += 2
+            continue
+        if lang == "python" and t == "-m" and i + 1 < len(args):
+            module = args[i + 1].text
+            i += 2
+            break
+        if lang == "ruby" and t == "-run":
+            listen_ruby = True
+            i += 1
+            continue
+        if lang == "php" and t == "-S" and i + 1 < len(args):
+            from tether.guard.network import contact
+
+            contact(a, args[i + 1].text.rsplit(":", 1)[0] or "0.0.0.0", "listen", "php -S")
+            i += 2
+            continue
+        if key == "deno" and t in ("run", "x") and i + 1 < len(args):
+            target = [x for x in args[i + 1:] if not x.text.startswith("-")]
+            if target and "://" in target[0].text:
+                from tether.guard.network import contact, host_of_url
+
+                contact(a, host_of_url(target[0].text) or "", "fetch", f"deno {t} {target[0].text}")
+            return
+        if t.startswith("-") and len(t) > 1:
+            if len(t) == 2 and t[1] in short_val and i + 1 < len(args):
+                i += 2
+            else:
+                i += 1
+            continue
+        if script is None and not codes:
+            script = w
+            i += 1
+            break
+        break
+    operands = args[i:]
+    if listen_ruby and any(x.text == "httpd" for x in codes + operands):
+        from tether.guard.network import contact
+
+        contact(a, "0.0.0.0", "listen", "ruby -run -e httpd")
+        return
+    if module is not None:
+        _python_module(a, c, module, operands)
+        return
+    if lang in ("perl", "ruby") and codes:
+        for w in operands:
+            a.path("read", w, c.cwd, via=c.name)
+    if key == "gdb":
+        for w in codes:
+            _gdb_command(a, c, w.text)
+        if any(x.text in ("-p", "--pid") or x.text.startswith("--pid=") for x in args):
+            a.add("secrets.mention", "gdb attached to a running process can read its memory, "
+                  "keys and tokens included", "gdb -p")
+        return
+    for w in codes:
+        if w.inner and judge_program_source(a, w.inner, f"{c.name} code"):
+            continue
+        if key in ("pwsh", "powershell") and any(x.text.lower() in ("-encodedcommand", "-e", "-ec")
+                                                 for x in args):
+            a.add("exec.decoded", "powershell -EncodedCommand runs an encoded payload that cannot "
+                  "be reviewed; pass the command in plain text", w.text[:40])
+            continue
+        analyse_code(a, c, lang, w.text, f"{c.name} code")
+    if codes:
+        return
+    if script is not None:
+        if script.inner is not None:
+            if not judge_program_source(a, script.inner, f"{c.name} <(...)"):
+                a.add("exec.dynamic", f"{c.name} runs a program produced at run time", script.raw)
+            return
+        if script.text in ("-", "/dev/stdin"):
+            judge_stdin_program(a, c, lang, c.name)
+            return
+        a.path("read", script, c.cwd, via=c.name)
+        a.run_script(c, script, lang, f"the {lang} script {script.text}")
+        if lang == "python" and script.text.endswith("manage.py"):
+            _django(a, operands)
+        if lang == "php" and script.text.endswith("artisan"):
+            from tether.guard.platform import h_framework_db
+
+            h_framework_db(a, c.sub([Word("artisan", "artisan"), *operands]))
+        if "://" in script.text:
+            from tether.guard.network import contact, host_of_url
+
+            contact(a, host_of_url(script.text) or "", "fetch", f"{c.name} {script.text}")
+        if key in ("gdb",):
+            return
+        return
+    if key in ("gdb", "gnuplot", "bpftrace", "dc") and not codes:
+        return
+    judge_stdin_program(a, c, lang, c.name)
+
+
+def _gdb_command(a: Analyzer, c: Cmd, text: str) -> None:
+    t = text.strip()
+    if t.startswith("!") or t.startswith("shell "):
+        a.nested(t[1:] if t.startswith("!") else t[6:], c.cwd, c.depth, "gdb shell")
+    elif t.startswith(("dump ", "append ")):
+        parts = t.split()
+        if len(parts) >= 3:
+            target = parts[2] if parts[1] in ("memory", "value", "binary", "ihex", "srec",
+                                              "tekhex", "verilog") else parts[1]
+            if parts[1] in ("binary", "ihex", "srec", "tekhex", "verilog") and len(parts) >= 4:
+                target = parts[3]
+            a.path("write", Word(target, target), c.cwd, via="gdb dump")
+    elif t.startswith(("python ", "pi ", "py ")):
+        analyse_code(a, c, "python", t.split(None, 1)[1] if " " in t else "", "gdb python")
+    elif "system(" in t or t.startswith("call "):
+        analyse_code(a, c, "c", t, "gdb call")
+
+
+def _django(a: Analyzer, operands: list[Word]) -> None:
+    verb = operands[0].text if operands else ""
+    if verb in ("flush", "sqlflush", "reset_db", "drop_test_database"):
+        a.add("db.destroy", f"manage.py {verb} deletes the database's data; ask the user", verb)
+
+
+def _python_module(a: Analyzer, c: Cmd, module: str, operands: list[Word]) -> None:
+    from tether.guard.network import contact, h_package_manager
+
+    if module in ("http.server", "SimpleHTTPServer", "CGIHTTPServer", "pydoc", "smtpd",
+                  "aiosmtpd", "pyftpdlib", "uploadserver", "wsgiref.simple_server", "xmlrpc.server"):
+        if module == "pydoc" and not any(o.text.startswith("-p") or o.text == "-b" for o in operands):
+            return
+        bind = "0.0.0.0"
+        texts = [o.text for o in operands]
+        for k, t in enumerate(texts):
+            if t in ("-b", "--bind") and k + 1 < len(texts):
+                bind = texts[k + 1]
+            elif t.startswith("--bind="):
+                bind = t.split("=", 1)[1]
+        contact(a, bind, "listen", f"python -m {module}")
+        return
+    if module == "pip":
+        h_package_manager(a, c.sub([Word("pip", "pip"), *operands]))
+        return
+    if module in ("venv", "virtualenv") and operands:
+        a.path("write", operands[-1], c.cwd, via=f"python -m {module}")
+        return
+    if module == "webbrowser" and operands:
+        a.generic_word(operands[-1], c, unknown=True)
+        return
+    if module in ("base64",) and any(o.text in ("-d", "--decode") for o in operands):
+        return
+    if module in ("json.tool", "zipfile", "tarfile", "gzip"):
+        for o in operands:
+            a.generic_word(o, c, unknown=False)
+
+
+# ---------------------------------------------------------------------------
+# awk and sed
+
+
+def h_awk(a: Analyzer, c: Cmd) -> None:
+    p = opts.parse(c.args, short_val="fvFeiElW", long_val=frozenset({
+        "file", "assign", "field-separator", "source", "include", "exec", "load"}))
+    programs = [w.text for w in p.all_values("e", "source")]
+    files = list(p.operands)
+    if not programs and not p.all_values("f", "file", "E", "exec") and files:
+        programs.append(files.pop(0).text)
+    for w in p.all_values("f", "file", "E", "exec", "i", "include"):
+        a.path("read", w, c.cwd, via=c.name)
+    for w in files:
+        if "=" in w.text and not w.text.startswith(("/", ".")):
+            continue
+        a.path("read", w, c.cwd, via=c.name)
+    for prog in programs:
+        analyse_code(a, c, "awk", prog, c.name)
+
+
+def sed_script(a: Analyzer, script: str, c: Cmd) -> None:
+    """GNU sed can write files (w), read them (r) and run commands (e)."""
+    for raw in script.replace(";", "\n").splitlines():
+        s = raw.strip()
+        while s and (s[0].isdigit() or s[0] in "$,~!+ "):
+            s = s[1:]
+        if s.startswith("/"):
+            end = s.find("/", 1)
+            s = s[end + 1:].lstrip(",0123456789$!/ ") if end != -1 else ""
+        if not s:
+            continue
+        cmd = s[0]
+        arg = s[1:].strip()
+        if cmd in "wW" and arg:
+            a.path("write", Word(arg, arg), c.cwd, via="sed w")
+            a.mutates()
+        elif cmd in "rR" and arg:
+            a.path("read", Word(arg, arg), c.cwd, via="sed r")
+        elif cmd == "e":
+            a.add("exec.dynamic", "sed's e command runs shell commands", raw.strip()[:60])
+        elif cmd == "s" and len(s) > 1:
+            delim = s[1]
+            parts = s[2:].split(delim)
+            if len(parts) >= 3:
+                flags = delim.join(parts[2:])
+                if "w" in flags:
+                    target = flags[flags.index("w") + 1:].strip()
+                    if target:
+                        a.path("write", Word(target, target), c.cwd, via="sed s///w")
+                        a.mutates()
+                if "e" in flags.split("w")[0]:
+                    a.add("exec.dynamic", "sed's s///e flag runs the result as a shell command",
+                          raw.strip()[:60])
+
+
+# ---------------------------------------------------------------------------
+# Scanning code
+
+
+def string_literals(code: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, quote, content) for each quoted literal; escapes are kept simple."""
+    out: list[tuple[int, int, str, str]] = []
+    i = 0
+    n = len(code)
+    while i < n and len(out) < 512:
+        ch = code[i]
+        if ch in "'\"`":
+            triple = code[i:i + 3] == ch * 3 and ch != "`"
+            q = ch * 3 if triple else ch
+            j = i + len(q)
+            buf: list[str] = []
+            while j < n:
+                if code[j] == "\\" and j + 1 < n:
+                    nxt = code[j + 1]
+                    buf.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+                    j += 2
+                    continue
+                if code.startswith(q, j):
+                    break
+                buf.append(code[j])
+                j += 1
+            out.append((i, min(j + len(q), n), q, "".join(buf)))
+            i = j + len(q)
+            continue
+        i += 1
+    return out
+
+
+_SHELL_APIS_TEXT = ("os.system", "os.popen", "commands.getoutput", "commands.getstatusoutput",
+                    "subprocess.getoutput", "subprocess.getstatusoutput", "execSync", "exec(",
+                    "shell_exec", "passthru", "popen(", "IO.popen", "%x(", "%x{", "%x[", "qx(",
+                    "qx{", "qx/", "os.execute", "system(", "do shell script", "Invoke-Expression",
+                    "iex ", "Start-Process", "callCommand", "runCommand", "esyscmd", "syscmd",
+                    "shell(", "system2(", "Shell(", "Runtime.getRuntime().exec", "proc_open")
+_ARGV_APIS = ("subprocess.", "spawnSync", "spawn(", "execFile", "ProcessBuilder", "os.exec",
+              "os.spawn", "pty.spawn", "Bun.spawn", "Deno.Command", "Deno.run",
+              "Process.Start", "run(`", "Open3.")
+_DELETE_APIS = ("shutil.rmtree", "rmtree", "os.remove", "os.unlink", "os.rmdir", "os.removedirs",
+                ".unlink(", ".rmdir(", "rmSync", "fs.rm(", "fs.rm ", "unlinkSync", "rmdirSync",
+                "fs.unlink", "fs.rmdir", "fs.promises.rm", "rimraf", "File.delete", "FileUtils.rm",
+                "FileUtils.remove", "Dir.rmdir", "Dir.delete", "unlink(", "remove_tree", "rmdir(",
+                "file.remove", "Files.delete", "deleteRecursively", "Remove-Item", "os.remove(",
+                "fs::remove", "delete_file", "rm_rf", "File.unlink", "os.truncate", ".truncate(",
+                "FileUtils.rm_r", "deleteSync", "Deno.remove", "rmrf", "shred")
+_WRITE_APIS = ("cp(", "copy(", "write_text", "write_bytes", "writeFile", "appendFile", "createWriteStream",
+               "File.write", "IO.write", "file_put_contents", "FileWriter", "FileOutputStream",
+               "Out-File", "Set-Content", "Add-Content", "urlretrieve", "copyfile", "shutil.copy",
+               "shutil.move", "os.rename", "os.replace", "fs.rename", "copyFile", "WriteAllText",
+               "fputs", "dump value", "IO.copy_stream", "download(", "Deno.writeTextFile",
+               "Bun.write", "print >", "printf >", "print(\">", "write(f,", "writelines", "os.symlink",
+               "os.chmod", "os.chown", "openfile(", "o_creat", "o_wronly", "o_rdwr", "o_trunc",
+               "o_append", "creat(")
+_OPEN_APIS = ("open(", "fopen(", "io.open(", "File.open(", "File.new(", "open my", "open(my")
+_NET_RAW = ("socket", "connect(", "TCPSocket", "UDPSocket", "IO::Socket", "fsockopen",
+            "stream_socket_client", "net.connect", "net.createConnection", "net.Socket",
+            "java.net.Socket", "new Socket", "Sockets.connect", "/dev/tcp/", "/inet/tcp/",
+            "/inet/udp/", "TcpClient", "Net.Sockets", "require(\"socket\")", "require('socket')",
+            "socket.tcp", "s_client")
+_NET_HTTP = ("urlopen", "urlretrieve", "urllib", "requests.", "httpx.", "aiohttp", "http.client",
+             "http.get", "http.request", "https.get", "https.request", "fetch(", "axios",
+             "Net::HTTP", "open-uri", "URI.open", "URI.parse", "LWP", "HTTP::Tiny", "curl_init",
+             "file_get_contents(\"http", "file_get_contents('http", "java.net.URL", "URL(",
+             "download(", "WebClient", "Invoke-WebRequest", "Invoke-RestMethod", "iwr ", "irm ",
+             "HttpClient", "wget", "curl", "http.Get", "http.Post", "HTTPConnection",
+             "HTTPSConnection", "request(")
+_NET_SEND = ("post(", "POST", ".put(", "sendall", ".send(", "upload", "data=", "createReadStream",
+             "fputs($s", "print $s", "PeerAddr", "method:", "body:", "-Body", "-InFile")
+_LISTEN = ("bind(", "listen(", "createServer", "http.server", "SimpleHTTPRequestHandler",
+           "TCPServer", "HTTPServer", "serve_forever", "ServerSocket", "Sockets.listen",
+           "socket.bind", ".bind(", "WEBrick", "TCPServer.new", "s_server", "HttpListener")
+_SPAWN_SHELL = ("/bin/sh", "/bin/bash", "/bin/zsh", "/bin/dash", "sh -i", "bash -i", "cmd.exe",
+                "pty.spawn", "dup2", "spawn(\"sh\"", "spawn('sh'", "exec(\"sh", "popen(",
+                "io.popen", "IO.popen", "|&", "system(c", "exec $c", "getline c", "powershell",
+                "spawn(\"/bin", "ProcessBuilder", "Runtime.getRuntime", "os.execute", "exec(",
+                "Process.Start", "subprocess")
+_EVAL = ("eval(", "Function(", "compile(", "__import__(", "instance_eval", "class_eval",
+         "Invoke-Expression", "loadstring(", "load(", "evalq(", "vm.runIn", "execfile(",
+         "exec(", "runpy")
+_DECODE = ("b64decode", "base64", "atob(", "Buffer.from(", "unpack(", "fromCharCode",
+           "codecs.decode", "zlib.decompress", "marshal.loads", "pickle.loads", "unhexlify",
+           "fromhex", "FromBase64String", "decode64", "decode(", "rot13", "gzinflate",
+           "str_rot13", "gzuncompress", "unserialize")
+_ENV_DUMP = ("print(os.environ)", "dict(os.environ)", "os.environ.items()", "os.environ)",
+             "console.log(process.env)", "JSON.stringify(process.env", "ENV.to_h", "ENV.each",
+             "ENV.inspect", "p ENV", "puts ENV", "%ENV", "getenv()", "$_ENV", "print_r($_SERVER",
+             "Get-ChildItem env:", "gci env:", "dir env:", "ls env:", "ENVIRON[", "for k in ENVIRON",
+             "in ENVIRON", "os.getenv()", "environ.copy()", "process.env)", "Sys.getenv()",
+             "System.getenv()")
+
+
+def _has(code: str, needles: tuple[str, ...]) -> str | None:
+    """The first needle found in code (lower-cased code is matched with lower-cased needles)."""
+    lowered = code == code.lower()
+    for n in needles:
+        if (n.lower() if lowered else n) in code:
+            return n
+    return None
+
+
+def _bare_paths(code: str) -> list[str]:
+    """Absolute paths written without quotes (shell-like and awk-like code, PowerShell)."""
+    out: list[str] = []
+    for tok in code.replace("(", " ").replace(")", " ").replace(",", " ").replace(";", " ").split():
+        tok = tok.strip("'\"`{}[]<>|&")
+        if tok.startswith(("/", "~/")) and not tok.startswith("//") and tok.count("/") >= 2 and len(tok) < 200:
+            out.append(tok)
+    return out[:32]
+
+
+def _has_call(code: str, name: str) -> bool:
+    """A call to a bare function (exec(, eval() rather than a method ending in the same name."""
+    start = 0
+    while True:
+        i = code.find(name, start)
+        if i == -1:
+            return False
+        before = code[i - 1] if i > 0 else " "
+        if not (before.isalnum() or before in "._$"):
+            return True
+        start = i + 1
+
+
+def _call_args(code: str, pos: int) -> str:
+    """The text of the argument list of a call whose name ends just before ``pos``."""
+    i = code.find("(", pos)
+    if i == -1 or i - pos > 3:
+        end = code.find("\n", pos)
+        return code[pos: end if end != -1 else len(code)]
+    depth = 0
+    j = i
+    quote = ""
+    while j < len(code):
+        ch = code[j]
+        if quote:
+            if ch == "\\":
+                j += 2
+                continue
+            if ch == quote:
+                quote = ""
+        elif ch in "'\"`":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return code[i + 1:j]
+        j += 1
+    return code[i + 1:]
+
+
+def _rebuild(arg_text: str) -> tuple[str, bool]:
+    """Turn the first argument expression into shell text: literals kept, the rest unknown.
+
+    Returns (text, argv_form). A list (``["rm", "-rf", x]``) becomes words joined with
+    spaces; string concatenation keeps literal parts and marks the others unknown.
+    """
+    text = arg_text.strip()
+    argv_form = text.startswith("[") or text.startswith("{") or text.startswith("%w")
+    lits = string_literals(text)
+    if not lits:
+        return (UNKNOWN if text else ""), argv_form
+    if argv_form:
+        parts: list[str] = []
+        for _s, _e, _q, content in lits:
+            if any(ch.isspace() for ch in content) or not content:
+                parts.append("'" + content.replace("'", "'\\''") + "'")
+            else:
+                parts.append(content)
+        return " ".join(parts), True
+    # The first top-level argument only (subprocess.run("ls", shell=True) → "ls").
+    out: list[str] = []
+    last = 0
+    depth = 0
+    for s, e, _q, content in lits:
+        gap = text[last:s]
+        if "," in gap and depth == 0 and out:
+            break
+        if any(ch.isalnum() for ch in gap.replace("+", "").replace(".", "")):
+            out.append(UNKNOWN)
+        out.append(content)
+        last = e
+    tail = text[last:].split(",", 1)[0]
+    if any(ch.isalnum() for ch in tail):
+        out.append(UNKNOWN)
+    return "".join(out), False
+
+
+def _pathish(s: str) -> bool:
+    if not s or len(s) > 300 or "://" in s or "\n" in s or UNKNOWN in s:
+        return False
+    if s.startswith(("/", "~/", "./", "../")) or s == "~":
+        return " " not in s or s.startswith("/")
+    return " " not in s and ("/" in s or s.startswith(".") or "." in s[1:])
+
+
+def analyse_code(a: Analyzer, c: Cmd, lang: str, code: str, what: str) -> None:
+    """Scan code in another language for shell commands, file deletion, writes and sockets."""
+    from tether.guard.network import contact, host_of_url, looks_like_ip
+
+    if UNKNOWN in code:
+        code = code.replace(UNKNOWN, "__UNKNOWN__")
+    if len(code) > MAX_CODE:
+        a.add("exec.dynamic", f"{what} is too long to review ({len(code)} characters); save it to "
+              "a file and run that", None)
+        code = code[:MAX_CODE]
+    lits = string_literals(code)[:MAX_LITERALS]
+    contents = [x[3] for x in lits]
+    # Shell commands handed to the system.
+    shell_api = False
+    for api in _SHELL_APIS_TEXT + _ARGV_APIS:
+        start = 0
+        while True:
+            pos = code.find(api, start)
+            if pos == -1:
+                break
+            start = pos + len(api)
+            if api in ("exec(", "system(", "popen(", "shell(", "spawn(") and pos > 0 and (
+                    code[pos - 1].isalnum() or code[pos - 1] == "_"):
+                continue
+            if api == "exec(" and lang == "python" and not code[max(0, pos - 4):pos].endswith("os."):
+                continue
+            shell_api = True
+            if api.startswith("run(`"):
+                end = code.find("`", pos + 5)
+                a.nested(code[pos + 5:end if end != -1 else None], c.cwd, c.depth, what)
+                continue
+            args = _call_args(code, pos + len(api) - (1 if api.endswith("(") else 0))
+            text, _argv = _rebuild(args)
+            if text == "":
+                continue
+            if text.strip() == UNKNOWN or not text.replace(UNKNOWN, "").strip():
+                a.add("exec.dynamic", f"{what} runs a command built at run time ({api.strip('(')}); "
+                      "run the command directly so it can be checked", api.strip("("))
+                continue
+            a.nested(text.replace("__UNKNOWN__", UNKNOWN), c.cwd, c.depth, f"{what} ({api.strip('(')})")
+    if lang in ("ruby", "perl", "php") and not shell_api:
+        for _s, _e, q, content in lits:
+            if q == "`" and content.strip():
+                shell_api = True
+                a.nested(content, c.cwd, c.depth, f"{what} (backticks)")
+    if lang == "awk":
+        for _s, _e, _q, content in lits:
+            if content.startswith(("/inet/", "/inet4/", "/inet6/")):
+                parts = content.split("/")
+                serving = len(parts) > 4 and parts[4] == "0" and parts[3] != "0"
+                if serving or (len(parts) > 5 and parts[5] in ("0", "")):
+                    contact(a, "0.0.0.0", "listen", f"{what} ({content})")
+                else:
+                    contact(a, parts[5] if len(parts) > 5 else "", "raw", f"{what} ({content})")
+        for marker in ("| getline", "|getline", "print |", "print|", "printf |"):
+            if marker in code:
+                idx = code.find(marker)
+                seg = code[idx:idx + 200]
+                for _s, _e, _q, content in string_literals(seg):
+                    a.nested(content, c.cwd, c.depth, f"{what} (pipe)")
+                    break
+        if ">" in code:
+            for at, _e, _q, content in lits:
+                before = code[max(0, at - 3):at]
+                if ">" in before and _pathish(content):
+                    a.path("write", Word(content, content), c.cwd, via=what)
+    lower = code.lower()
+    bare = _bare_paths(code)
+    # Deleting files.
+    deleter = _has(lower, _DELETE_APIS)
+    if deleter is not None:
+        a.mutates()
+        a.add("exec.interpreter", f"{what} deletes files ({deleter.strip('(. ')}); the guard cannot "
+              "tell what the code deletes: use rm on literal paths instead", deleter.strip("(. "))
+        for lit in [*contents, *bare]:
+            if _pathish(lit):
+                a.path("delete", Word(lit, lit, tilde=lit.startswith("~")), c.cwd, recursive=True, via=what)
+    # Writing files.
+    writes = _has(lower, _WRITE_APIS) is not None
+    for o in _OPEN_APIS:
+        pos = code.find(o)
+        while pos != -1:
+            seg = _call_args(code, pos + len(o) - 1) if o.endswith("(") else code[pos:pos + 200]
+            modes = [x[3] for x in string_literals(seg)]
+            if any(m.strip() in ("w", "a", "x", "w+", "a+", "r+", "wb", "ab", "wt", "at", "xb",
+                                 "w+b", "a+b", ">", ">>", "+<", "+>", "|-") for m in modes):
+                writes = True
+            pos = code.find(o, pos + 1)
+    if writes:
+        a.mutates()
+        for lit in [*contents, *bare]:
+            if _pathish(lit) and (lit.startswith(("/", "~", "../")) or "/" in lit):
+                a.path("write", Word(lit, lit, tilde=lit.startswith("~")), c.cwd, via=what)
+    # Reading: a secret file named anywhere in the code is taken as read.
+    for lit in [*contents, *bare]:
+        if _pathish(lit):
+            a.path("read", Word(lit, lit, tilde=lit.startswith("~")), c.cwd, via=what)
+    # Network.
+    hosts: list[str] = []
+    for lit in contents:
+        if "://" in lit:
+            h = host_of_url(lit)
+            if h and not lit.lower().startswith("file:"):
+                hosts.append(h)
+        elif looks_like_ip(lit.split(":")[0]):
+            hosts.append(lit.split(":")[0])
+        if lit.lower().startswith("file://"):
+            a.path("read", Word("/" + lit[7:].lstrip("/"), lit), c.cwd, via=what)
+    raw = _has(lower, _NET_RAW)
+    http = _has(lower, _NET_HTTP)
+    listen = _has(lower, _LISTEN)
+    spawn = _has(lower, _SPAWN_SHELL)
+    if lang == "awk":
+        raw = raw if raw in ("/inet/tcp/", "/inet/udp/") else None
+        http = None
+        listen = None
+    if (raw or listen) and spawn:
+        a.add("net.reverse-shell", f"{what} connects a shell or command runner to a network "
+              "socket, handing control of this machine to the other end", raw or listen)
+    elif listen and lang != "awk":
+        bound = [h for h in hosts if h]
+        loopback_only = bound and all(h in ("127.0.0.1", "localhost", "::1") for h in bound)
+        if not loopback_only:
+            contact(a, "0.0.0.0", "listen", what)
+    if raw or http:
+        kind = "raw" if raw else ("send" if _has(lower, _NET_SEND) else "fetch")
+        if hosts:
+            for h in hosts[:8]:
+                contact(a, h, kind, what)
+        elif not listen:
+            contact(a, UNKNOWN, kind, what)
+    # Evaluating decoded or computed text.
+    ev = None
+    for e in _EVAL:
+        if e in ("exec(", "eval(", "load(", "compile(", "Function(") and not _has_call(code, e):
+            continue
+        if e in code:
+            ev = e
+            break
+    if ev is not None:
+        if _has(code, _DECODE) is not None:
+            a.add("exec.decoded", f"{what} evaluates decoded text, which cannot be reviewed; "
+                  "decode it to a file and show it first", ev.strip("("))
+        else:
+            evaluated = [x for x in contents if len(x) > 3]
+            if not evaluated:
+                a.add("exec.dynamic", f"{what} evaluates code built at run time ({ev.strip('(')})",
+                      ev.strip("("))
+            elif not what.endswith("(eval)") and lang != "awk":
+                for text in evaluated[:4]:
+                    if any(k in text for k in ("import", "require", "(", ";")):
+                        analyse_code(a, c, lang, text, f"{what} (eval)")
+    # Printing the environment.
+    if lang == "python":
+        idx = code.find("os.environ")
+        while idx != -1:
+            nxt = code[idx + 10: idx + 11]
+            if nxt not in ("[", ".") or code[idx + 10: idx + 18] in (".items(", ".keys()", ".values"):
+                a.add("secrets.env-dump", f"{what} prints the environment, tokens and keys "
+                      "included; read only the variable you need", "os.environ")
+                break
+            idx = code.find("os.environ", idx + 1)
+    elif _has(code, _ENV_DUMP) is not None:
+        a.add("secrets.env-dump", f"{what} prints the environment, tokens and keys included; "
+              "read only the variable you need", _has(code, _ENV_DUMP))
+    if lang == "js":
+        idx = code.find("process.env")
+        while idx != -1:
+            nxt = code[idx + 11: idx + 12]
+            if nxt not in (".", "["):
+                a.add("secrets.env-dump", f"{what} prints the environment, tokens and keys "
+                      "included; read only the variable you need", "process.env")
+                break
+            idx = code.find("process.env", idx + 1)

@@ -1,0 +1,536 @@
+"""Reading a shell command into simple commands.
+
+Every simple command becomes a :class:`Simple` with its words evaluated (parts
+known only at run time become the marker ``UNKNOWN``), its redirections, any
+here-document text, and the commands whose output feeds its standard input.
+The working folder is tracked through ``cd``. Nothing here evaluates the
+command; the text is data.
+
+Most commands an agent runs are plain words, quotes, pipes, ``&&`` lists and
+simple redirections (``cd src && pytest -x 2>&1 | tail``). Those are read here
+by a small tokenizer, which keeps the hook from loading the parser at all.
+Anything beyond that subset goes to :mod:`tether.guard.walker`, which walks a
+tree-sitter-bash parse tree. The two agree on the subset; a property test
+checks it.
+"""
+
+from __future__ import annotations
+
+import os
+
+from tether.guard.paths import UNKNOWN
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+MAX_DEPTH = 6
+MAX_COMMANDS = 2000
+_FOR_VALUES = 16
+
+# Characters the fast path reads itself. Anything else ($, `, \\, parentheses, braces, !, #,
+# newlines, non-ASCII) sends the command to the tree-sitter parser.
+_WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "_-./=:,@%+~*?^")
+_RESERVED = frozenset({"if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while",
+                       "until", "do", "done", "in", "function", "time", "coproc", "{", "}", "!",
+                       "[[", "]]"})
+_KNOWN_ENV = ("HOME", "TMPDIR", "USER", "LOGNAME")
+
+
+
+class Word:
+    """One shell word after expansion. ``text`` holds UNKNOWN where a part is only known at run time."""
+
+    __slots__ = ("glob", "inner", "quoted", "raw", "text", "tilde")
+
+    def __init__(self, text: str, raw: str, quoted: bool = False, glob: bool = False,
+                 tilde: bool = False) -> None:
+        self.text = text
+        self.raw = raw
+        self.quoted = quoted
+        self.glob = glob
+        self.tilde = tilde
+        # Commands inside $(...) or <(...) in this word: what produced its value.
+        self.inner: list[Simple] | None = None
+
+    @property
+    def dynamic(self) -> bool:
+        return UNKNOWN in self.text
+
+    def __repr__(self) -> str:
+        return f"Word({self.text!r})"
+
+
+class Redirect:
+    __slots__ = ("fd", "op", "target", "text")
+
+    def __init__(self, op: str, fd: str | None, target: Word | None, text: str | None = None) -> None:
+        self.op = op
+        self.fd = fd
+        self.target = target
+        self.text = text
+
+
+class Simple:
+    """One simple command as it will run."""
+
+    __slots__ = ("argv", "assigns", "cwd", "function", "old_vars", "producers", "redirects", "stdin",
+                 "vars")
+
+    def __init__(self, argv: list[Word], cwd: str | None) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.assigns: list[tuple[str, Word]] = []
+        self.redirects: list[Redirect] = []
+        self.stdin: str | None = None
+        self.producers: list[Simple] | None = None
+        self.function = False
+        self.vars: dict[str, str | None] = {}
+        self.old_vars: dict[str, str | None] = {}
+
+    def words(self) -> list[str]:
+        return [w.text for w in self.argv]
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"argv": [w.text.replace(UNKNOWN, "<?>") for w in self.argv],
+                               "cwd": self.cwd}
+        if self.assigns:
+            out["env"] = {k: v.text.replace(UNKNOWN, "<?>") for k, v in self.assigns}
+        if self.redirects:
+            out["redirects"] = [
+                {"op": r.op, "fd": r.fd,
+                 "target": r.target.text.replace(UNKNOWN, "<?>") if r.target else None}
+                for r in self.redirects]
+        if self.stdin is not None:
+            out["stdin"] = self.stdin[:200]
+        if self.producers:
+            out["stdin_from"] = [" ".join(p.words()).replace(UNKNOWN, "<?>")[:80] for p in self.producers]
+        return out
+
+
+class Script:
+    """The simple commands of a command line, and what could not be read."""
+
+    __slots__ = ("commands", "fork_bomb", "problems")
+
+    def __init__(self) -> None:
+        self.commands: list[Simple] = []
+        self.problems: list[str] = []
+        self.fork_bomb = False
+
+
+class _State:
+    __slots__ = ("cwd", "vars")
+
+    def __init__(self, cwd: str | None, variables: dict[str, str | None]) -> None:
+        self.cwd = cwd
+        self.vars = variables
+
+    def copy(self) -> _State:
+        return _State(self.cwd, dict(self.vars))
+
+
+def _env_value(name: str, st: _State, home: str) -> str | None:
+    if name in st.vars:
+        return st.vars[name]
+    if name == "HOME":
+        return home
+    if name == "PWD":
+        return st.cwd
+    if name == "TMPDIR":
+        # The convention ${TMPDIR:-/tmp}: an unset TMPDIR means the system temporary folder.
+        return os.environ.get("TMPDIR") or "/tmp"
+    if name in _KNOWN_ENV:
+        return os.environ.get(name)
+    return None
+
+
+_C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
+              "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
+
+
+def decode_ansi_c(body: str) -> str:
+    """Decode the body of a $'...' string (escapes only; nothing is evaluated)."""
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c != "\\" or i + 1 >= len(body):
+            out.append(c)
+            i += 1
+            continue
+        n = body[i + 1]
+        if n in _C_ESCAPES:
+            out.append(_C_ESCAPES[n])
+            i += 2
+        elif n == "x":
+            j = i + 2
+            while j < len(body) and j < i + 4 and body[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(body[i + 2:j], 16)) if j > i + 2 else "\\x")
+            i = j
+        elif n in "uU":
+            width = 4 if n == "u" else 8
+            j = i + 2
+            while j < len(body) and j < i + 2 + width and body[j] in "0123456789abcdefABCDEF":
+                j += 1
+            try:
+                out.append(chr(int(body[i + 2:j], 16)) if j > i + 2 else "\\" + n)
+            except (ValueError, OverflowError):
+                out.append(UNKNOWN)
+            i = j
+        elif n in "01234567":
+            j = i + 1
+            while j < len(body) and j < i + 4 and body[j] in "01234567":
+                j += 1
+            out.append(chr(int(body[i + 1:j], 8) & 0xFF))
+            i = j
+        elif n == "c" and i + 2 < len(body):
+            out.append(chr(ord(body[i + 2]) & 0x1F))
+            i += 3
+        else:
+            out.append("\\" + n)
+            i += 2
+    return "".join(out)
+
+
+def track_cwd(name: str, argv: list[Word], cwd: str | None, home: str) -> str | None:
+    """The working folder after a command (cd, pushd, popd); None when it cannot be known."""
+    while name in ("builtin", "command") and len(argv) > 1:
+        argv = argv[1:]
+        name = argv[0].text
+    if name in ("cd", "pushd", "chdir"):
+        args = [w for w in argv[1:] if not (w.text.startswith("-") and w.text != "-")]
+        if not args:
+            return home if name == "cd" else None
+        target = args[0]
+        if target.dynamic or target.text == "-" or target.glob:
+            return None
+        path = target.text
+        if path.startswith("~") and target.tilde:
+            path = home + path[1:]
+        if not path.startswith("/"):
+            if cwd is None:
+                return None
+            path = cwd.rstrip("/") + "/" + path
+        return os.path.normpath(path)
+    if name == "popd":
+        return None
+    return cwd
+
+
+# ---------------------------------------------------------------------------
+# The fast path
+
+
+class _Fallback(Exception):
+    """The command is outside the subset the fast path reads."""
+
+
+class _Tok:
+    """A token of the fast path: a word, an operator (&& || ; & |) or a redirection."""
+
+    __slots__ = ("fd", "kind", "op", "word")
+
+    def __init__(self, kind: str, word: Word | None = None, op: str = "", fd: str | None = None) -> None:
+        self.kind = kind
+        self.word = word
+        self.op = op
+        self.fd = fd
+
+
+def _tokens(command: str) -> list[_Tok]:
+    """The tokens of a command in the fast path's subset; raises _Fallback otherwise."""
+    out: list[_Tok] = []
+    text: list[str] = []
+    raw_start = -1
+    quoted = glob = started = False
+    tilde = False
+    i = 0
+    n = len(command)
+
+    inner: list[Simple] | None = None
+
+    def end_word(pos: int) -> None:
+        nonlocal text, quoted, glob, started, tilde, raw_start, inner
+        if started:
+            w = Word("".join(text), command[raw_start:pos], quoted, glob, tilde)
+            w.inner = inner
+            out.append(_Tok("word", w))
+        text, quoted, glob, started, tilde, raw_start, inner = [], False, False, False, False, -1, None
+
+    while i < n:
+        ch = command[i]
+        if ch in " \t":
+            end_word(i)
+            i += 1
+            continue
+        if ch == "\n":
+            end_word(i)
+            if out and out[-1].kind != "op":
+                out.append(_Tok("op", op=";"))
+            i += 1
+            continue
+        if ch == "'":
+            j = command.find("'", i + 1)
+            if j == -1:
+                raise _Fallback
+            if not started:
+                raw_start = i
+            started = quoted = True
+            text.append(command[i + 1:j])
+            i = j + 1
+            continue
+        if ch == '"':
+            if command.startswith('"$(cat <<', i):
+                # The commit-message idiom: "$(cat <<'EOF' ... EOF)". Its value is only
+                # known at run time; the cat that produces it reads a literal here-document.
+                end, body = _cat_heredoc(command, i)
+                if started:
+                    raise _Fallback
+                cat = Simple([Word("cat", "cat")], None)
+                cat.redirects.append(Redirect("<<", None, None, body))
+                cat.stdin = body
+                raw_start, started, quoted, inner = i, True, True, [cat]
+                text.append(UNKNOWN)
+                i = end
+                continue
+            j = i + 1
+            buf: list[str] = []
+            while j < n and command[j] != '"':
+                c = command[j]
+                if c in "$`":
+                    raise _Fallback
+                if c == "\\" and j + 1 < n:
+                    nxt = command[j + 1]
+                    if nxt in '$`"\\':
+                        buf.append(nxt)
+                        j += 2
+                        continue
+                    if nxt == "\n":
+                        j += 2
+                        continue
+                buf.append(c)
+                j += 1
+            if j >= n:
+                raise _Fallback
+            if not started:
+                raw_start = i
+            started = quoted = True
+            text.append("".join(buf))
+            i = j + 1
+            continue
+        if ch in "|&;<>":
+            fd: str | None = None
+            if ch in "<>" and started and not quoted and text and "".join(text).isdigit():
+                fd = "".join(text)
+                text, started, raw_start = [], False, -1
+            end_word(i)
+            two = command[i:i + 2]
+            three = command[i:i + 3]
+            if two in ("&&", "||"):
+                out.append(_Tok("op", op=two))
+                i += 2
+            elif two in ("|&", ";;", "<<", "<>", "<&", ">|"):
+                raise _Fallback
+            elif three == "&>>":
+                out.append(_Tok("redir", op="&>>"))
+                i += 3
+            elif two == "&>":
+                out.append(_Tok("redir", op="&>"))
+                i += 2
+            elif two in (">>", ">&"):
+                out.append(_Tok("redir", op=two, fd=fd))
+                i += 2
+            elif ch in "<>":
+                out.append(_Tok("redir", op=ch, fd=fd))
+                i += 1
+            else:
+                out.append(_Tok("op", op=ch))
+                i += 1
+            continue
+        if ch not in _WORD_CHARS:
+            raise _Fallback
+        if not started:
+            raw_start = i
+            started = True
+            tilde = ch == "~"
+        if ch in "*?[":
+            glob = True
+        text.append(ch)
+        i += 1
+    end_word(n)
+    return out
+
+
+def _cat_heredoc(command: str, i: int) -> tuple[int, str]:
+    """Read `"$(cat <<'EOF'\\n...\\nEOF\\n)"` at i: (index after it, here-document body)."""
+    j = i + len('"$(cat <<')
+    rest = command[j:]
+    if not rest or rest[0] not in "'\"":
+        raise _Fallback
+    q = rest[0]
+    k = rest.find(q, 1)
+    if k == -1:
+        raise _Fallback
+    delim = rest[1:k]
+    if not delim or not all(ch.isalnum() or ch == "_" for ch in delim):
+        raise _Fallback
+    after = j + k + 1
+    if not command.startswith("\n", after):
+        raise _Fallback
+    lines_start = after + 1
+    pos = lines_start
+    while True:
+        nl = command.find("\n", pos)
+        if nl == -1:
+            raise _Fallback
+        if command[pos:nl] == delim:
+            break
+        pos = nl + 1
+    body = command[lines_start:pos]
+    tail = command[nl + 1:]
+    if not tail.startswith(')"'):
+        raise _Fallback
+    return nl + 3, body
+
+
+def _fast_parse(command: str, cwd: str | None, home: str) -> Script | None:
+    """Read a command in the simple subset, or None when the parser is needed."""
+    try:
+        tokens = _tokens(command)
+    except _Fallback:
+        return None
+    if not tokens:
+        return None
+    script = Script()
+    # Split into statements (&& || ; &) and pipeline stages (|).
+    statements: list[list[list[_Tok]]] = [[[]]]
+    for tok in tokens:
+        if tok.kind == "op" and tok.op in ("&&", "||", ";", "&"):
+            statements.append([[]])
+        elif tok.kind == "op":
+            statements[-1].append([])
+        else:
+            statements[-1][-1].append(tok)
+    if statements[-1] == [[]] and len(statements) > 1 and tokens[-1].op in (";", "&"):
+        statements.pop()
+    for stages in statements:
+        producers: list[Simple] = []
+        for stage in stages:
+            cmd = _fast_simple(stage, cwd, home)
+            if cmd is None:
+                return None
+            created: list[Simple] = []
+            for w in cmd.argv:
+                for sub in w.inner or ():
+                    sub.cwd = cmd.cwd
+                    created.append(sub)
+            created.append(cmd)
+            for c in created:
+                if producers:
+                    c.producers = list(producers)
+                script.commands.append(c)
+            producers.extend(created)
+            if len(stages) == 1:
+                cwd = track_cwd(command_word(cmd), cmd.argv, cwd, home)
+    return script
+
+
+def command_word(cmd: Simple) -> str:
+    return cmd.argv[0].text if cmd.argv else ""
+
+
+def _fast_simple(stage: list[_Tok], cwd: str | None, home: str) -> Simple | None:
+    argv: list[Word] = []
+    assigns: list[tuple[str, Word]] = []
+    redirects: list[Redirect] = []
+    i = 0
+    while i < len(stage):
+        tok = stage[i]
+        if tok.kind == "redir":
+            nxt = stage[i + 1] if i + 1 < len(stage) else None
+            if nxt is None or nxt.word is None:
+                return None
+            target = nxt.word
+            if tok.op == ">&" and not (target.text.isdigit() or target.text == "-"):
+                return None
+            redirects.append(Redirect(tok.op, tok.fd, target))
+            i += 2
+            continue
+        w = tok.word
+        if w is None:
+            return None
+        if not argv and "=" in w.raw and not _is_name(w.raw.split("=", 1)[0]):
+            # `1A=2 cmd`, `--x=y`: bash runs a command of that odd name; the grammar
+            # reads an assignment. Leave such lines to the parser's error handling.
+            return None
+        if not argv and "=" in w.raw and _is_name(w.raw.split("=", 1)[0]):
+            name, value_text = w.text.split("=", 1)
+            assigns.append((name, Word(value_text, w.raw, w.quoted, False, False)))
+        else:
+            argv.append(w)
+        i += 1
+    if not argv or argv[0].text in _RESERVED or argv[0].raw.startswith("-"):
+        # A command named like an option is left to the parser, which has its own view.
+        return None
+    cmd = Simple(argv, cwd)
+    cmd.redirects = redirects
+    cmd.assigns = assigns
+    if assigns:
+        st = _State(cwd, {})
+        cmd.old_vars = {k: _env_value(k, st, home) for k, _ in assigns}
+        cmd.vars = {k: v.text for k, v in assigns}
+    return cmd
+
+
+# ---------------------------------------------------------------------------
+# Entry point
+
+
+def parse(command: str, cwd: str | None, home: str, depth: int = 0,
+          variables: dict[str, str | None] | None = None) -> Script:
+    """Read a command line into its simple commands. Never raises on any input text."""
+    if depth > MAX_DEPTH:
+        s = Script()
+        s.problems.append("commands nested too deeply to analyse")
+        return s
+    if not variables:
+        fast = _fast_parse(command, cwd, home)
+        if fast is not None:
+            return fast
+    from tether.guard.walker import parse_tree
+
+    return parse_tree(command, cwd, home, depth, variables)
+
+
+def _is_name(s: str) -> bool:
+    return bool(s) and (s[0].isalpha() or s[0] == "_") and all(c.isalnum() or c == "_" for c in s)
+
+
+def split_words(text: str) -> list[str]:
+    """Split text on blanks, honouring simple quotes (for env -S, watch and similar)."""
+    out: list[str] = []
+    cur: list[str] = []
+    quote = ""
+    started = False
+    for c in text:
+        if quote:
+            if c == quote:
+                quote = ""
+            else:
+                cur.append(c)
+        elif c in "'\"":
+            quote = c
+            started = True
+        elif c.isspace():
+            if started or cur:
+                out.append("".join(cur))
+                cur = []
+                started = False
+        else:
+            cur.append(c)
+    if cur or started:
+        out.append("".join(cur))
+    return out
