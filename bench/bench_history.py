@@ -19,7 +19,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench.common import CACHE, ensure_peers, git, make_workspace, median_ms, p95_ms, workspace_files
+from bench.common import (
+    CACHE,
+    ensure_peers,
+    git,
+    make_workspace,
+    median_ms,
+    p95_ms,
+    workspace_files,
+)
 
 
 def _cli(root: Path, *args: str) -> float:

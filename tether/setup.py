@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import dataclass, field
 from typing import Any
@@ -91,10 +92,8 @@ def _compile_bytecode() -> None:
     """
     import compileall
 
-    try:
+    with contextlib.suppress(OSError):
         compileall.compile_dir(os.path.dirname(os.path.abspath(__file__)), quiet=2, workers=1)
-    except OSError:
-        pass
 
 
 def _native_rules(root: str) -> dict[str, list[str]]:
