@@ -120,7 +120,7 @@ def main() -> int:
     tether(repo, "undo", "--yes")
     print((repo / "src" / "greet.py").read_text(), end="")
     tether(repo, "ops")
-    say(f"Done. Explore it: cd {repo} && tether log")
+    say(f"Done. Explore it: cd {repo} && {Path(sys.executable).parent / 'tether'} log")
     return 0
 
 

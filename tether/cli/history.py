@@ -79,7 +79,8 @@ def _report(plan: ops.Plan, op: str | None, step: str | None, dry_run: bool, as_
     elif op is None:
         con.print(f"{plan.kind} {plan.target}: nothing to change")
     else:
-        con.print(Text(f"{plan.kind} {plan.target}: {len(plan.changes)} files changed "
+        n = len(plan.changes)
+        con.print(Text(f"{plan.kind} {plan.target}: {n} file{'' if n == 1 else 's'} changed "
                        f"(operation {op[:8]}, step {step[:8] if step else '-'})", style="green"))
         if plan.conflicts:
             con.print(Text(f"{len(plan.conflicts)} files have conflict markers to resolve", style="yellow"))
