@@ -222,3 +222,16 @@ def test_rewind_never_writes_through_a_symlinked_folder(repo: Path, store: Store
     with pytest.raises(TetherError, match="symlink"):
         run(store, lambda: ops.plan_restore(store, b"sub/f.txt", seq_of(store, "w1"), True, "test"))
     assert list(outside.iterdir()) == []
+
+
+def test_a_moved_file_keeps_its_lines_authors(repo: Path, store: Store) -> None:
+    s = Session(store, "s1")
+    s.start()
+    s.say("write, then move")
+    s.write("old_name.py", "first = 1\nsecond = 2\n", "w1")
+    s.write("old_name.py", "first = 1\nsecond = 2\nthird = 3\n", "w2")
+    s.bash("mv", lambda: (repo / "old_name.py").rename(repo / "new_name.py"))
+    s.bash("edit", lambda: (repo / "new_name.py").write_text("first = 1\nsecond = 2\nthird = 3\nfourth = 4\n"))
+    s.stop()
+    assert [e["seq"] for e in blame(store, "new_name.py", store.root)] == [
+        seq_of(store, "w1"), seq_of(store, "w1"), seq_of(store, "w2"), seq_of(store, "edit")]

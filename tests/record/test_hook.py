@@ -183,3 +183,23 @@ def test_a_hook_that_dies_blocks_the_call(tmp_path: Path) -> None:
     assert pre.returncode == 2
     post = subprocess.run(["sh", "-c", claude.hook_command("PostToolUse", str(crasher))], capture_output=True)
     assert post.returncode != 2, "recording fails open"
+
+
+def test_steps_carry_the_active_task(ready: Path) -> None:
+    from tether.guard import state
+
+    task = state.start_task(str(ready), "fix the readme", ["README.md"], [])
+    edit = {"file_path": str(ready / "README.md"), "old_string": "a", "new_string": "b"}
+    assert hook(ready, "PreToolUse", base(ready, "PreToolUse", tool_name="Edit", tool_input=edit,
+                                          tool_use_id="t1")).returncode == 0
+    outside = {"file_path": str(ready / "src" / "app.py"), "content": "x"}
+    res = hook(ready, "PreToolUse", base(ready, "PreToolUse", tool_name="Write", tool_input=outside,
+                                         tool_use_id="t2"))
+    answer = json.loads(res.stdout)["hookSpecificOutput"]
+    assert answer["permissionDecision"] == "ask" and "outside the task's scope" in answer["permissionDecisionReason"]
+    st = Store.open(str(ready))
+    try:
+        assert [(s["tool"], s["task"], s["decision"]) for s in query.log(st)] == [
+            ("Edit", task.id, "allow"), ("Write", task.id, "ask")]
+    finally:
+        st.close()

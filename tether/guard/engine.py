@@ -269,10 +269,11 @@ class Guard:
             if w is None:
                 out_paths.append("a path only known at run time")
                 continue
-            if any(within(w, z) for z in self.policy.temp_zones):
-                continue
             if not within(w, self.root) or w == self.root:
-                out_paths.append(w)
+                # Scratch space outside the workspace is fine; a workspace that itself lives
+                # under /tmp is still held to the scope.
+                if not any(within(w, z) for z in self.policy.temp_zones):
+                    out_paths.append(w)
                 continue
             rel = w[len(self.root):].lstrip("/")
             segs = rel.split("/")
