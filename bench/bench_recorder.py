@@ -28,13 +28,17 @@ from bench.common import (
     workspace_files,
 )
 
-HOOK = [sys.executable, "-P", "-m", "tether.hook", "claude"]
+def _hook_argv(event: str) -> list[str]:
+    """The hook exactly as `tether init` installs it, run through a shell as Claude Code does."""
+    from tether.agents import claude
+
+    return ["sh", "-c", claude.hook_command(event)]
 
 
 def hook(root: Path, event: str, payload: dict[str, Any]) -> float:
     data = json.dumps({"hook_event_name": event, "cwd": str(root), **payload}).encode()
     t = time.perf_counter()
-    res = subprocess.run([*HOOK, event], input=data, cwd=root, capture_output=True)
+    res = subprocess.run(_hook_argv(event), input=data, cwd=root, capture_output=True)
     elapsed = time.perf_counter() - t
     if res.returncode != 0:
         raise RuntimeError(f"hook {event} failed: {res.stderr.decode()}")

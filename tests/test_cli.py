@@ -65,9 +65,10 @@ def test_init_is_idempotent_and_keeps_the_users_settings(repo: Path) -> None:
     data = json.loads(text)
     assert data["model"] == "opus"
     commands = [h["command"] for g in data["hooks"]["PreToolUse"] for h in g["hooks"]]
-    assert "my-own-check" in commands and sum("-m tether.hook" in c for c in commands) == 1
+    assert "my-own-check" in commands and sum("tether.hook" in c for c in commands) == 1
     for event in ("SessionStart", "UserPromptSubmit", "PostToolUse", "PostToolUseFailure", "Stop", "SessionEnd"):
-        assert any("tether.hook claude " + event in h["command"] for g in data["hooks"][event] for h in g["hooks"])
+        assert any(h["command"].endswith(f"claude {event}") and "tether.hook" in h["command"]
+                   for g in data["hooks"][event] for h in g["hooks"])
     assert "Read(**/.env)" in data["permissions"]["deny"] and len(data["permissions"]["deny"]) > 5
     status = run_json(repo, "status")
     assert status["initialized"] and status["agents"]["claude"]["installed"]

@@ -1,4 +1,7 @@
-"""The entry point agents run on every hook event: ``python -P -m tether.hook AGENT EVENT``.
+"""The entry point agents run on every hook event.
+
+The command is ``python -P -c "from tether.hook import cli; cli()" AGENT EVENT`` (``-c``
+rather than ``-m``: ``runpy`` alone costs milliseconds).
 
 Two rules decide everything here (DESIGN.md, principle 1):
 
@@ -14,7 +17,6 @@ Imports are kept to what the event needs: this process starts once per tool call
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
@@ -85,11 +87,12 @@ def _record(ev: Event, decision: Decision | None, task: str | None) -> None:
 
 def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str | None]:
     """Handle one event: (exit status, stdout text, stderr text)."""
+    from tether import fastjson
     from tether.agents import claude
 
     guarding = event_name == "PreToolUse"
     try:
-        payload = json.loads(raw)
+        payload = fastjson.loads(raw)
         ev = claude.parse(payload, event_name)
     except Exception as exc:
         message = f"tether: unreadable {event_name} hook input: {_one_line(exc)}"
@@ -149,10 +152,15 @@ def main(argv: list[str] | None = None) -> int:
     return status
 
 
-if __name__ == "__main__":
+def cli() -> None:
+    """Run as a process: handle one event, then exit without the interpreter's teardown."""
     status = main()
     sys.stdout.flush()
     sys.stderr.flush()
-    # Everything is durable already (the database committed); skipping the interpreter's
-    # teardown saves the agent a few milliseconds on every tool call.
+    # Everything is durable already (the database committed); skipping the teardown saves
+    # the agent a few milliseconds on every tool call.
     os._exit(status)
+
+
+if __name__ == "__main__":
+    cli()

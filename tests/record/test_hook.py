@@ -18,9 +18,12 @@ from tether.record.store import Store
 
 
 def hook(repo: Path, event: str, payload: Any, raw: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    """Run the hook exactly as the agent would: the command `tether init` writes, through a shell."""
+    from tether.agents import claude
+
     data = raw if raw is not None else json.dumps(payload).encode()
-    return subprocess.run([sys.executable, "-P", "-m", "tether.hook", "claude", event], input=data, cwd=repo,
-                          capture_output=True, timeout=60)
+    return subprocess.run(["sh", "-c", claude.hook_command(event)], input=data, cwd=repo, capture_output=True,
+                          timeout=60)
 
 
 def base(repo: Path, event: str, **kw: Any) -> dict[str, Any]:

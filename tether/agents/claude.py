@@ -1,7 +1,8 @@
 """Claude Code: its hook payloads, its hook answers, and its settings file.
 
 Hooks are installed in the project's ``.claude/settings.json``. Every hook
-command tether writes runs ``<python> -P -m tether.hook claude <Event>``: an
+command tether writes runs ``<python> -P -c "from tether.hook import cli; cli()" claude
+<Event>``: an
 absolute interpreter, so it works from a virtualenv or a global install alike,
 ``-P`` so that a ``tether/`` folder planted in the workspace can never shadow
 the real package, and the event name on the command line so that even a
@@ -12,11 +13,10 @@ the call is blocked.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 
-from tether import workspace
+from tether import fastjson, workspace
 from tether.errors import HookInputError, TetherError
 from tether.types import Decision, Event
 
@@ -41,13 +41,15 @@ HOOK_EVENTS: dict[str, bool] = {
 # guard must always answer first; tether's own waits (the store lock) are shorter.
 HOOK_TIMEOUT = 120
 
-_OURS = r"(?:^|\s)-m\s+tether\.hook(?:\s|$)"
+# Commands tether wrote, in this form or an earlier one (``-m tether.hook``).
+_OURS = r"(?:-m\s+tether\.hook(?:\s|$)|from tether\.hook import cli)"
 
 
 def hook_command(event: str, python: str | None = None) -> str:
     import shlex
 
-    command = f"{shlex.quote(python or sys.executable)} -P -m tether.hook {AGENT} {event}"
+    command = (f"{shlex.quote(python or sys.executable)} -P -c "
+               f"{shlex.quote('from tether.hook import cli; cli()')} {AGENT} {event}")
     if event == "PreToolUse":
         # Claude Code blocks only on exit status 2 (or a JSON decision). A hook that dies any
         # other way (a crash in a native parser, a missing interpreter) must block too.
@@ -99,7 +101,7 @@ def parse(payload: Any, event_name: str | None = None) -> Event:
         tool_input=tool_input,
         tool_use_id=_str(payload, "tool_use_id"),
         tool_response=payload.get("tool_response"),
-        error=error if isinstance(error, str) else (json.dumps(error) if error is not None else None),
+        error=error if isinstance(error, str) else (fastjson.dumps(error) if error is not None else None),
         transcript_path=_str(payload, "transcript_path"),
         source=_str(payload, "source"),
         raw=payload,
@@ -112,7 +114,7 @@ def answer(decision: Decision) -> str | None:
     if decision.verdict == "allow":
         return None
     reason = "; ".join(decision.reasons) or f"tether policy says {decision.verdict}"
-    return json.dumps({"hookSpecificOutput": {
+    return fastjson.dumps({"hookSpecificOutput": {
         "hookEventName": "PreToolUse",
         "permissionDecision": decision.verdict,
         "permissionDecisionReason": f"tether: {reason}",
@@ -123,6 +125,8 @@ def answer(decision: Decision) -> str | None:
 
 
 def _load(path: str) -> dict[str, Any]:
+    import json
+
     try:
         with open(path, encoding="utf-8") as fh:
             text = fh.read()
@@ -142,6 +146,8 @@ def _load(path: str) -> dict[str, Any]:
 
 
 def _save(path: str, data: dict[str, Any]) -> None:
+    import json
+
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.tether-{os.getpid()}.tmp"
     with open(tmp, "w", encoding="utf-8") as fh:
@@ -197,6 +203,8 @@ def install(root: str, python: str | None = None, permissions: dict[str, list[st
     Keeps every other hook and setting. Returns whether the file changed, and the
     permission rules that were added (rules the user already had are not tether's).
     """
+    import json
+
     path = os.path.join(root, SETTINGS)
     data = _load(path)
     before = json.dumps(data, sort_keys=True)

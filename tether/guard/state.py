@@ -91,11 +91,11 @@ def load(root: str, store: str | None = None) -> GuardState:
     hit = _cache.get(path)
     if hit is not None and hit[0] == key:
         return hit[1]
-    import json
+    from tether import fastjson
 
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
+        with open(path, "rb") as fh:
+            data = fastjson.loads(fh.read())
         mode = data.get("mode", "normal")
         if mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")

@@ -15,10 +15,10 @@ on the first ``tether blame`` that needs it, from the nearest version that has i
 from __future__ import annotations
 
 import json
-import sqlite3
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
     from collections.abc import Sequence
 
     from tether.record.objects import ObjectStore

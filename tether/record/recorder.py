@@ -19,10 +19,7 @@ How changes are attributed:
 
 from __future__ import annotations
 
-import json
-import sqlite3
-
-from tether import workspace
+from tether import fastjson, workspace
 from tether.record.digest import sha256
 from tether.record.snapshot import FileChange, Snapshot
 from tether.record.store import Store, new_id, now
@@ -31,6 +28,7 @@ from tether.types import FILE_TOOLS, READ_ONLY_TOOLS, Decision, Event
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
     from typing import Any
 
 # Longest string kept from a tool's input or output; files themselves are kept
@@ -40,7 +38,7 @@ JOURNAL_LIMIT = 16 * 1024
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True, default=str)
+    return fastjson.dumps(value, sort_keys=True, default=str)
 
 
 def chain_hash(prev: str, time: str, name: str, session: str | None, payload: str) -> str:
@@ -160,7 +158,7 @@ class Recorder:
                 "SELECT tool, input FROM steps WHERE status = 'running' AND session IS NOT ? "
                 "AND tool IN ('Write', 'Edit', 'MultiEdit', 'NotebookEdit')", (but if but else "\0",)):
             try:
-                value = json.loads(raw_input or "{}").get(FILE_TOOLS[tool])
+                value = fastjson.loads(raw_input or "{}").get(FILE_TOOLS[tool])
             except (ValueError, AttributeError):
                 continue
             if isinstance(value, str):

@@ -19,7 +19,6 @@ Every function here must run with the store locked and inside one transaction.
 from __future__ import annotations
 
 import os
-import sqlite3
 import stat
 
 from tether.record.objects import EMPTY_TREE
@@ -27,6 +26,8 @@ from tether.record.store import Store
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import sqlite3
+
     from tether.types import Change
 
 MODE_FILE = 0o100644

@@ -13,12 +13,22 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import sqlite3
 import time
 
 from tether import workspace
 from tether.errors import StoreError
 from tether.record.objects import ObjectStore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import sqlite3
+else:
+    try:
+        # The C module itself: the sqlite3 package also imports datetime to register
+        # adapters tether never uses, a cost every hook process would pay.
+        import _sqlite3 as sqlite3
+    except ImportError:  # pragma: no cover - builds that only ship the package
+        import sqlite3
 
 DB_NAME = "tether.db"
 # The number of migrations in tether.record.migrations; checked here so that opening an
