@@ -28,6 +28,7 @@ from bench.common import (
     workspace_files,
 )
 
+
 def _hook_argv(event: str) -> list[str]:
     """The hook exactly as `tether init` installs it, run through a shell as Claude Code does."""
     from tether.agents import claude
