@@ -21,6 +21,7 @@ from typing import Any
 from bench.common import (
     CACHE,
     dir_size,
+    ensure_cc_safety_net,
     ensure_peers,
     make_workspace,
     median_ms,
@@ -84,7 +85,10 @@ def bench_hook_events(runs: int) -> dict[str, Any]:
         target = workspace_files(root)[0]
         results: dict[str, list[float]] = {k: [] for k in (
             "UserPromptSubmit", "PreToolUse Edit", "PostToolUse Edit", "PreToolUse Bash", "PostToolUse Bash",
-            "PostToolUse Read", "Stop")}
+            "PreToolUse Bash (a command that needs the parser)", "PostToolUse Read", "Stop",
+            "cc-safety-net hook, PreToolUse Bash", "cc-safety-net hook, the command that needs the parser")}
+        peer = [*ensure_cc_safety_net(), "--claude-code"]
+        complex_cmd = "for f in $(git ls-files '*.py'); do grep -q TODO \"$f\" && echo \"$f\"; done"
         for i in range(runs):
             results["UserPromptSubmit"].append(hook(root, "UserPromptSubmit", {**s.base(), "prompt": f"step {i}"}))
             tid = s.tool_id()
@@ -103,6 +107,19 @@ def bench_hook_events(runs: int) -> dict[str, Any]:
             results["PostToolUse Bash"].append(hook(root, "PostToolUse", {
                 **s.base(), "tool_name": "Bash", "tool_input": bash, "tool_use_id": tid,
                 "tool_response": {"stdout": "12 passed", "stderr": ""}}))
+            for label, command in (("cc-safety-net hook, PreToolUse Bash", bash["command"]),
+                                   ("cc-safety-net hook, the command that needs the parser", complex_cmd)):
+                payload = json.dumps({**s.base(), "hook_event_name": "PreToolUse", "tool_name": "Bash",
+                                      "cwd": str(root), "tool_input": {"command": command},
+                                      "tool_use_id": "peer"}).encode()
+                t = time.perf_counter()
+                subprocess.run(peer, input=payload, cwd=root, capture_output=True, check=True)
+                results[label].append(time.perf_counter() - t)
+            tid = s.tool_id()
+            results["PreToolUse Bash (a command that needs the parser)"].append(hook(root, "PreToolUse", {
+                **s.base(), "tool_name": "Bash", "tool_input": {"command": complex_cmd}, "tool_use_id": tid}))
+            hook(root, "PostToolUse", {**s.base(), "tool_name": "Bash", "tool_input": {"command": complex_cmd},
+                                       "tool_use_id": tid, "tool_response": {"stdout": ""}})
             tid = s.tool_id()
             results["PostToolUse Read"].append(hook(root, "PostToolUse", {
                 **s.base(), "tool_name": "Read", "tool_input": {"file_path": str(target)}, "tool_use_id": tid,

@@ -190,3 +190,18 @@ def test_the_schema_version_matches_the_migrations() -> None:
     from tether.record.store import SCHEMA_VERSION
 
     assert len(MIGRATIONS) == SCHEMA_VERSION
+
+
+def test_packing_keeps_every_object_readable(repo: Path, store: Store) -> None:
+    for i in range(30):
+        (repo / f"f{i}.txt").write_text(f"version {i}\n" * 50)
+    changes = walk(store)
+    loose = sum(len(files) for _, _, files in os.walk(store.objects.objects))
+    store.objects.pack()
+    assert sum(len(files) for _, _, files in os.walk(store.objects.objects)) < loose
+    for c in changes:
+        assert store.objects.read_blob(c.new_oid or "") == c.path.replace(b"f", b"version ").replace(
+            b".txt", b"\n") * 50
+        assert store.objects.verify(c.new_oid or "")
+    (repo / "f0.txt").write_text("after packing\n")
+    assert summary(walk(store)) == [("f0.txt", "modified")]

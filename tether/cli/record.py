@@ -197,6 +197,33 @@ def verify(store: Store, no_objects: bool, as_json: bool) -> None:
         raise SystemExit(1)
 
 
+@click.command()
+@with_store
+def gc(store: Store) -> None:
+    """Pack the store's file contents into one compressed pack. Nothing is ever deleted."""
+    from tether.record.verify import verify as run
+
+    before = _size(store.objects.objects)
+    with store.locked():
+        store.objects.pack()
+    after = _size(store.objects.objects)
+    click.echo(f"objects: {before // 1024} KiB -> {after // 1024} KiB on disk", err=True)
+    report = run(store, objects=True)
+    if not report.ok:
+        raise TetherError(f"after packing, {len(report.problems)} objects are missing: run `tether verify`")
+
+
+def _size(folder: str) -> int:
+    total = 0
+    for dirpath, _dirs, names in os.walk(folder):
+        for name in names:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_blocks * 512
+            except FileNotFoundError:
+                continue
+    return total
+
+
 def register(group: click.Group) -> None:
-    for command in (init, uninstall, status, log, show, diff, sessions, verify):
+    for command in (init, uninstall, status, log, show, diff, sessions, verify, gc):
         group.add_command(command)

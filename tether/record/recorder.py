@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 # whole in the object store.
 TEXT_LIMIT = 32 * 1024
 JOURNAL_LIMIT = 16 * 1024
+# Loose objects beyond which the object store is packed at the end of a session.
+PACK_ABOVE = 2048
 
 
 def _dumps(value: Any) -> str:
@@ -250,6 +252,9 @@ class Recorder:
                            (status, error, now(), seq))
         else:
             self._external(db, ev, changes)
+        if ev.name == "SessionEnd" and self.store.objects.loose_estimate() > PACK_ABOVE:
+            # Thousands of small files cost a block each on disk: pack them once a session ends.
+            self.store.objects.pack()
         if ev.name == "SessionEnd" and ev.session_id:
             db.execute("UPDATE sessions SET ended = ?, end_reason = ? WHERE id = ?",
                        (now(), (ev.raw.get("reason") if isinstance(ev.raw.get("reason"), str) else None),
