@@ -31,6 +31,7 @@ _CONFIG = """\
 \tsafecrlf = false
 \tfsmonitor = false
 \tuntrackedCache = true
+\tsplitIndex = true
 \tpreloadIndex = true
 \tquotePath = false
 \thooksPath = /dev/null

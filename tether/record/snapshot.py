@@ -164,13 +164,15 @@ class Snapshot:
         prev_tree = self._meta(db, "walk_tree") or EMPTY_TREE
         before = self._index_stamp()
         # --ignore-errors: an unreadable file must not stop the rest from being seen.
-        self._git(["add", "-A", "--ignore-errors", "--", "."], check=False)
-        after = self._index_stamp()
-        # git rewrites the index only when something changed. That shortcut is taken only
-        # when the index is the very one this database last committed a walk for: after a
-        # crash or a rolled-back transaction the index may be ahead of the database.
-        if (before is not None and before == after and prev_tree != EMPTY_TREE
-                and self._meta(db, "index_stamp") == repr(after)):
+        # --verbose names each entry it adds or removes; only whether it names any is used
+        # here (the names themselves come from diff-tree, which quotes nothing).
+        added = self._git(["add", "-A", "--verbose", "--ignore-errors", "--", "."], check=False)
+        # Nothing named: no content changed, so the tree is the previous walk's and writing
+        # it (tens of milliseconds on a large workspace) is skipped. Only when the index is
+        # the very one this database last committed a walk for, though: after a crash or a
+        # rolled-back transaction the index may be ahead of the database.
+        if (not added.strip() and before is not None and prev_tree != EMPTY_TREE
+                and self._meta(db, "index_stamp") == repr(before)):
             new_tree = prev_tree
         else:
             new_tree = self._git(["write-tree"]).decode("ascii").strip()
