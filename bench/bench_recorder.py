@@ -184,6 +184,42 @@ def bench_large_workspace(files: int, runs: int) -> dict[str, Any]:
                     fh.write("# by a shell command\n")
             bash_post.append(hook(root, "PostToolUse", {**s.base(), "tool_name": "Bash", "tool_input": bash,
                                                          "tool_use_id": tid, "tool_response": {"stdout": ""}}))
+        # The same steps recorded in-process: the engine's own cost, without a process start.
+        from tether.record.recorder import Recorder
+        from tether.record.store import Store
+        from tether.types import Event
+
+        store = Store.open(str(root))
+        rec = Recorder(store)
+        in_edit, in_bash = [], []
+        for n in range(runs):
+            target = rng.choice(paths)
+            ev: dict[str, Any] = {"name": "PreToolUse", "agent": "claude", "session_id": s.sid, "cwd": str(root),
+                                  "root": str(root), "tool": "Edit", "tool_use_id": f"in-edit-{n}",
+                                  "prompt_id": "bench-prompt",
+                                  "tool_input": {"file_path": str(target), "old_string": "x", "new_string": "y"}}
+            t = time.perf_counter()
+            rec.handle(Event(**ev))
+            pre_s = time.perf_counter() - t
+            with open(target, "a") as fh:
+                fh.write("# edited in-process\n")
+            ev["name"] = "PostToolUse"
+            t = time.perf_counter()
+            rec.handle(Event(**ev))
+            in_edit.append(pre_s + time.perf_counter() - t)
+            ev = {**ev, "name": "PreToolUse", "tool": "Bash", "tool_use_id": f"in-bash-{n}",
+                  "tool_input": {"command": "sed -i ..."}}
+            t = time.perf_counter()
+            rec.handle(Event(**ev))
+            pre_s = time.perf_counter() - t
+            for p in rng.sample(paths, 3):
+                with open(p, "a") as fh:
+                    fh.write("# by a shell command\n")
+            ev["name"] = "PostToolUse"
+            t = time.perf_counter()
+            rec.handle(Event(**ev))
+            in_bash.append(pre_s + time.perf_counter() - t)
+        store.close()
         # stepback on a fresh copy of the same tree, same kind of edits.
         peer_root = make_workspace(Path(tmp) / "peer", files)
         peer_paths = workspace_files(peer_root)
@@ -201,6 +237,10 @@ def bench_large_workspace(files: int, runs: int) -> dict[str, Any]:
         "Bash step (PreToolUse + PostToolUse)": {"median_ms": median_ms(bash_step), "p95_ms": p95_ms(bash_step)},
         "  PreToolUse Bash": {"median_ms": median_ms(bash_pre)},
         "  PostToolUse Bash": {"median_ms": median_ms(bash_post)},
+        "Edit step, in-process (PreToolUse + PostToolUse)": {"median_ms": median_ms(in_edit),
+                                                             "p95_ms": p95_ms(in_edit)},
+        "Bash step, in-process (PreToolUse + PostToolUse)": {"median_ms": median_ms(in_bash),
+                                                             "p95_ms": p95_ms(in_bash)},
         "stepback checkpoint (in-process)": {"median_ms": median_ms(peer), "p95_ms": p95_ms(peer)},
     }
 
