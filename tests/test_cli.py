@@ -157,3 +157,14 @@ def test_rewind_refuses_without_yes_when_nobody_can_be_asked(repo: Path) -> None
 def test_human_output_works_when_empty(repo: Path, args: list[str]) -> None:
     run(repo, "init")
     run(repo, *args)
+
+
+@pytest.mark.parametrize("settings", ['{"hooks": []}', '{"permissions": {"deny": "all"}}', "[1]"])
+def test_init_refuses_settings_of_the_wrong_shape_and_creates_nothing(repo: Path, settings: str) -> None:
+    path = repo / ".claude" / "settings.json"
+    path.parent.mkdir()
+    path.write_text(settings)
+    res = run(repo, "init", ok=False)
+    assert res.exit_code != 0 and res.stderr.count("\n") == 1
+    assert path.read_text() == settings
+    assert not (repo / ".tether").exists() and not (repo / ".git" / "tether").exists()

@@ -109,7 +109,9 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
         except Exception as exc:
             message = f"tether: the guard could not decide, so the call is blocked: {_one_line(exc)}"
             _log_failure(ev.root, message, ev.name, ev.session_id)
-            _try_record(ev, None, None)
+            from tether.types import Decision
+
+            _try_record(ev, Decision("deny", [message], ["unparsed"], ["guard.error"]), None)
             return 2, None, message
     _try_record(ev, decision, task)
     if decision is not None and decision.verdict == "deny":
@@ -131,10 +133,38 @@ def _one_line(exc: BaseException) -> str:
     return text[:500]
 
 
+# A PreToolUse hook that has not answered by then blocks the call itself. Claude Code lets a
+# call through when a hook exceeds its own timeout (120 s as tether installs it).
+GUARD_DEADLINE = 90
+
+
+def _arm_deadline(seconds: int) -> None:
+    """Block the call if this process is still deciding after ``seconds``."""
+    try:
+        import _signal  # type: ignore[import-not-found]  # not `signal`: its import pulls in enum
+    except ImportError:  # pragma: no cover - no signals on this platform
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        from tether.agents import claude
+        from tether.types import Decision
+
+        reason = f"the guard did not answer within {seconds} s, so the call is blocked"
+        answer = claude.answer(Decision("deny", [reason], ["unparsed"], ["guard.timeout"]))
+        os.write(1, (answer or "").encode() + b"\n")
+        os.write(2, f"tether: {reason}\n".encode())
+        os._exit(2)
+
+    _signal.signal(_signal.SIGALRM, expire)
+    _signal.alarm(seconds)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     agent = args[0] if args else "claude"
     event_name = args[1] if len(args) > 1 else ""
+    if event_name == "PreToolUse":
+        _arm_deadline(GUARD_DEADLINE)
     try:
         raw = _read_stdin()
     except Exception as exc:

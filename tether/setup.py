@@ -58,9 +58,9 @@ def _agents(agent: str) -> tuple[str, ...]:
 def init(root: str, agent: str = "claude") -> InitReport:
     agents = _agents(agent)
     # Everything that can refuse is checked before anything is created.
-    if "claude" in agents:
-        claude.load_settings(root)
     rules = _native_rules(root)
+    if "claude" in agents:
+        claude.install(root, permissions=rules, save=False)
     store = Store.for_root(root)
     created = not store.exists()
     store = Store.open(root, create=True)

@@ -206,3 +206,24 @@ def test_steps_carry_the_active_task(ready: Path) -> None:
             ("Edit", task.id, "allow"), ("Write", task.id, "ask")]
     finally:
         st.close()
+
+
+def test_a_guard_that_hangs_blocks_the_call_itself(ready: Path) -> None:
+    payload = base(ready, "PreToolUse", tool_name="Bash", tool_input={"command": "ls"}, tool_use_id="t1")
+    code = ("import time, tether.hook as h; h.GUARD_DEADLINE = 1\n"
+            "h._decide = lambda ev: time.sleep(30)\n"
+            "h.cli()")
+    res = subprocess.run([sys.executable, "-P", "-c", code, "claude", "PreToolUse"], input=json.dumps(payload).encode(),
+                         cwd=ready, capture_output=True, timeout=20)
+    assert res.returncode == 2
+    assert json.loads(res.stdout)["hookSpecificOutput"]["permissionDecision"] == "deny"
+    assert b"did not answer within 1 s" in res.stderr
+
+
+def test_a_fifo_planted_as_the_policy_blocks_at_once(ready: Path) -> None:
+    policy = ready / ".tether" / "policy.toml"
+    policy.unlink()
+    os.mkfifo(policy)
+    res = hook(ready, "PreToolUse", base(ready, "PreToolUse", tool_name="Bash", tool_input={"command": "ls"},
+                                          tool_use_id="t1"))
+    assert res.returncode == 2 and b"not a regular file" in res.stderr

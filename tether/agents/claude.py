@@ -156,11 +156,6 @@ def _save(path: str, data: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def load_settings(root: str) -> dict[str, Any]:
-    """The project settings; TetherError when the file exists but cannot be used."""
-    return _load(os.path.join(root, SETTINGS))
-
-
 def _is_ours(hook: Any) -> bool:
     import re
 
@@ -197,7 +192,7 @@ def _strip(data: dict[str, Any]) -> bool:
 
 
 def install(root: str, python: str | None = None, permissions: dict[str, list[str]] | None = None,
-            ) -> tuple[bool, dict[str, list[str]]]:
+            save: bool = True) -> tuple[bool, dict[str, list[str]]]:
     """Merge tether's hooks (and native permission rules) into the project settings.
 
     Keeps every other hook and setting. Returns whether the file changed, and the
@@ -235,7 +230,8 @@ def install(root: str, python: str | None = None, permissions: dict[str, list[st
                     added.setdefault(kind, []).append(rule)
     if json.dumps(data, sort_keys=True) == before:
         return False, added
-    _save(path, data)
+    if save:
+        _save(path, data)
     return True, added
 
 

@@ -201,7 +201,8 @@ def rewind(store: Store, step: str | None, prompt: str | None, session: str | No
     else:
         assert session is not None
         sid = query.resolve_session(db, session)
-        seqs = [r[0] for r in db.execute("SELECT seq FROM steps WHERE session = ?", (sid,))]
+        # The agent's steps: changes found at the session's start were made before it.
+        seqs = [r[0] for r in db.execute("SELECT seq FROM steps WHERE session = ? AND origin = 'agent'", (sid,))]
         seq, target = _first(seqs, f"session {session}"), f"to before session {session}"
     plan, op, sid_ = ops.execute(store, lambda: ops.plan_rewind(store, seq, target), dry_run=dry_run,
                                  confirm=_ask(yes, "rewind"), reason=reason)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import marshal
 import os
+import stat
 
 from tether.errors import PolicyError
 from tether.guard.catalog import RULES
@@ -203,8 +204,15 @@ def _read_toml(path: str) -> tuple[dict[str, Any], str]:
     import tomllib
 
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read()
+        # O_NONBLOCK: a FIFO planted as the policy file must not hang the guard.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        try:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise PolicyError(f"{path}: the policy file is not a regular file")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                raw = fh.read()
+        finally:
+            os.close(fd)
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy file: {exc.strerror or exc}") from exc
     try:
@@ -440,7 +448,7 @@ def _write_cache(cache_file: str, key: tuple[Any, ...], data: dict[str, Any], so
     except (OSError, ValueError):
         # The cache only saves time; failing to write it must not fail the check.
         # (contextlib.suppress would cost the hook 4 ms of imports.)
-        try:  # noqa: SIM105
+        try:
             os.unlink(tmp)
         except OSError:
             pass

@@ -220,9 +220,10 @@ def _from_rename(db: sqlite3.Connection, objects: ObjectStore, path: bytes, seq:
         return [(seq, i) for i in range(len(new_lines))]
     _, old_path, old_oid = best
     old_runs = runs_before(db, objects, old_path, seq)
-    if old_runs is None:
+    old_lines = split_lines(objects.read_blob(old_oid))
+    if old_runs is None or sum(r[0] for r in old_runs) != len(old_lines):
         return [(seq, i) for i in range(len(new_lines))]
-    return carry(split_lines(objects.read_blob(old_oid)), expand(old_runs), new_lines, seq)
+    return carry(old_lines, expand(old_runs), new_lines, seq)
 
 
 def record_step(db: sqlite3.Connection, objects: ObjectStore, seq: int, changes: Sequence[FileChange]) -> None:

@@ -41,7 +41,9 @@ def steps_of_commit(store: Store, rev: str) -> list[int]:
     raw = _git(root, "diff-tree", "-r", "-z", "--no-renames", "--raw", base, commit)
     found: set[int] = set()
     db = store.db
-    for _old_mode, new_mode, old_oid, new_oid, path in raw_diff(raw):
+    for old_mode, new_mode, old_oid, new_oid, path in raw_diff(raw):
+        if 0o160000 in (old_mode, new_mode):
+            continue  # a submodule: its own history
         if new_mode == 0:
             row = db.execute("SELECT step FROM step_files WHERE path = ? AND new_oid IS NULL ORDER BY ord DESC "
                              "LIMIT 1", (path,)).fetchone()

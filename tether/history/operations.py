@@ -213,44 +213,46 @@ def plan_revert(store: Store, seqs: list[int], target: str, write_conflicts: boo
     sources: dict[bytes, list[tuple[str, attribution.Runs | None]]] = {}
     conflicts: list[Conflict] = []
     touched: list[bytes] = []
-    for seq in sorted(seqs, reverse=True):
+    rows = []
+    for seq in set(seqs):
+        rows += db.execute("SELECT ord, step, path, old_oid, old_mode, new_oid, new_mode FROM step_files "
+                           "WHERE step = ?", (seq,)).fetchall()
+    # Undone newest first, in the order the changes happened (not always the steps' order).
+    for _ord, seq, path, old_oid, old_mode, new_oid, new_mode in sorted(rows, reverse=True):
         label = f"step {seq}"
-        for path, old_oid, old_mode, new_oid, new_mode in db.execute(
-                "SELECT path, old_oid, old_mode, new_oid, new_mode FROM step_files WHERE step = ? ORDER BY path",
-                (seq,)).fetchall():
-            if path not in work:
-                work[path] = _current(db, path)
-                touched.append(path)
-            cur = work[path]
-            old: State = (old_oid, old_mode)
-            new: State = (new_oid, new_mode)
-            if cur == old:
+        if path not in work:
+            work[path] = _current(db, path)
+            touched.append(path)
+        cur = work[path]
+        old: State = (old_oid, old_mode)
+        new: State = (new_oid, new_mode)
+        if cur == old:
+            continue
+        if old_oid is not None:
+            sources.setdefault(path, []).append(
+                (old_oid, attribution.runs_before(db, objects, path, seq)))
+        if cur == new:
+            work[path] = old
+            continue
+        name = path.decode("utf-8", "backslashreplace")
+        if cur[0] is None or old_oid is None or new_oid is None:
+            what = ("it was deleted later" if cur[0] is None else
+                    "it was changed after the step that created it" if old_oid is None else
+                    "it was created again after the step that deleted it")
+            conflicts.append(Conflict(path, f"{name}: {what}"))
+            continue
+        cur_data, base, other = objects.read_blob(cur[0]), objects.read_blob(new_oid), objects.read_blob(old_oid)
+        if cur[1] == MODE_LINK or not (_text(cur_data) and _text(base) and _text(other)):
+            conflicts.append(Conflict(path, f"{name}: a binary file or symlink changed again later"))
+            continue
+        merged = merge.merge3(cur_data, base, other, objects.path,
+                              ("current", f"after {label}", f"before {label}"))
+        mode = old_mode if cur[1] == new_mode else cur[1]
+        if merged.conflicts:
+            conflicts.append(Conflict(path, f"{name}: later changes overlap {label}", merged.hunks))
+            if not write_conflicts:
                 continue
-            if old_oid is not None:
-                sources.setdefault(path, []).append(
-                    (old_oid, attribution.runs_before(db, objects, path, seq)))
-            if cur == new:
-                work[path] = old
-                continue
-            name = path.decode("utf-8", "backslashreplace")
-            if cur[0] is None or old_oid is None or new_oid is None:
-                what = ("it was deleted later" if cur[0] is None else
-                        "it was changed after the step that created it" if old_oid is None else
-                        "it was created again after the step that deleted it")
-                conflicts.append(Conflict(path, f"{name}: {what}"))
-                continue
-            cur_data, base, other = objects.read_blob(cur[0]), objects.read_blob(new_oid), objects.read_blob(old_oid)
-            if cur[1] == MODE_LINK or not (_text(cur_data) and _text(base) and _text(other)):
-                conflicts.append(Conflict(path, f"{name}: binary file changed again later"))
-                continue
-            merged = merge.merge3(cur_data, base, other, objects.path,
-                                  ("current", f"after {label}", f"before {label}"))
-            mode = old_mode if cur[1] == new_mode else cur[1]
-            if merged.conflicts:
-                conflicts.append(Conflict(path, f"{name}: later changes overlap {label}", merged.hunks))
-                if not write_conflicts:
-                    continue
-            work[path] = (objects.write_blob(merged.data), mode)
+        work[path] = (objects.write_blob(merged.data), mode)
     changes = []
     for path in touched:
         cur = _current(db, path)
@@ -335,6 +337,9 @@ def apply(store: Store, plan: Plan, reason: str | None = None) -> tuple[str, str
     """Carry out a plan as one operation; returns (operation id, step id)."""
     if plan.conflicts and not plan.args.get("conflicts"):
         raise TetherError("refusing: " + "; ".join(c.reason for c in plan.conflicts))
+    blocked = workfiles.problems(os.fsencode(store.root), [(c.path, c.after[0]) for c in plan.changes])
+    if blocked:
+        raise TetherError(f"refusing to {plan.kind}, nothing was changed: " + "; ".join(blocked))
     op_id = new_id()
     with store.locked():
         with store.transaction() as db:
@@ -349,10 +354,35 @@ def apply(store: Store, plan: Plan, reason: str | None = None) -> tuple[str, str
                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
                            (op_seq, c.path, c.before[0], c.before[1], c.after[0], c.after[1],
                             None if c.runs is None else attribution.dumps(c.runs)))
-        _write_files(store, op_seq)
+        try:
+            _write_files(store, op_seq)
+        except Exception as exc:
+            # Put back what was written, so that a refused operation changes nothing.
+            _roll_back(store, op_seq, exc)
+            raise TetherError(f"{plan.kind} failed and was rolled back: {exc}") from None
         with store.transaction() as db:
             step = _finish(store, db, op_seq)
     return op_id, step
+
+
+def _roll_back(store: Store, op_seq: int, exc: BaseException) -> None:
+    root = os.fsencode(store.root)
+    rows = store.db.execute("SELECT path, from_oid, from_mode FROM operation_files WHERE op = ?",
+                            (op_seq,)).fetchall()
+    rows.sort(key=lambda r: (r[1] is not None, r[0]))
+    failed = []
+    for path, oid, mode in rows:
+        try:
+            workfiles.put(root, path, store.objects, oid, mode)
+        except Exception as again:
+            failed.append(f"{path.decode('utf-8', 'backslashreplace')}: {again}")
+    error = str(exc) + ("; could not put back: " + "; ".join(failed) if failed else "")
+    with store.transaction() as db:
+        db.execute("UPDATE operations SET state = 'failed', error = ?, ended = ? WHERE seq = ?",
+                   (error[:2000], now(), op_seq))
+        if failed:
+            # Whatever is on disk now is recorded, so nothing is lost even then.
+            _catch_up(store, db)
 
 
 def _user() -> str:
@@ -405,16 +435,48 @@ def _finish(store: Store, db: sqlite3.Connection, op_seq: int) -> str | None:
 
 
 def recover(store: Store) -> list[str]:
-    """Complete every operation that was interrupted; returns their ids."""
-    pending = store.db.execute("SELECT seq, id FROM operations WHERE state = 'pending' ORDER BY seq").fetchall()
+    """Complete every operation that was interrupted (the process was killed while writing).
+
+    What is on disk that is neither the operation's "before" nor its "after" (someone
+    edited a file since) is recorded first, as an external step, so it is never lost.
+    An operation that cannot be completed is marked failed, never retried forever.
+    Returns the ids of the operations completed.
+    """
     done = []
-    for op_seq, op_id in pending:
-        with store.locked():
-            _write_files(store, int(op_seq))
-            with store.transaction() as db:
-                _finish(store, db, int(op_seq))
-        done.append(str(op_id))
+    with store.locked():
+        pending = store.db.execute("SELECT seq, id FROM operations WHERE state = 'pending' ORDER BY seq").fetchall()
+        for op_seq, op_id in pending:
+            try:
+                with store.transaction() as db:
+                    _record_strays(store, db, int(op_seq))
+                _write_files(store, int(op_seq))
+                with store.transaction() as db:
+                    _finish(store, db, int(op_seq))
+            except Exception as exc:
+                with store.transaction() as db:
+                    db.execute("UPDATE operations SET state = 'failed', error = ?, ended = ? WHERE seq = ?",
+                               (f"could not be completed: {exc}"[:2000], now(), op_seq))
+                    _catch_up(store, db)
+                continue
+            done.append(str(op_id))
     return done
+
+
+def _record_strays(store: Store, db: sqlite3.Connection, op_seq: int) -> None:
+    """Record, as an external step, planned paths that hold neither side of the operation."""
+    snap = Snapshot(store)
+    root = os.fsencode(store.root)
+    strays = []
+    for path, from_oid, from_mode, to_oid, to_mode in db.execute(
+            "SELECT path, from_oid, from_mode, to_oid, to_mode FROM operation_files WHERE op = ?",
+            (op_seq,)).fetchall():
+        disk = snap.disk_state(root, path)
+        if disk not in ((from_oid, from_mode), (to_oid, to_mode)):
+            change = snap.record_file(db, path, new_only_if_tracked=False)
+            if change is not None:
+                strays.append(change)
+    if strays:
+        Recorder(store)._external(db, None, strays)
 
 
 def operations(store: Store) -> list[dict[str, Any]]:

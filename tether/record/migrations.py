@@ -140,6 +140,8 @@ def m002_history(db: sqlite3.Connection) -> None:
     ALTER TABLE step_files ADD COLUMN runs TEXT;
     -- A step that records the file changes of one of tether's own operations.
     ALTER TABLE steps ADD COLUMN operation TEXT;
+    -- The folder the call was made from (relative paths in its input are relative to it).
+    ALTER TABLE steps ADD COLUMN cwd TEXT;
     -- How far the session's transcript has been read for calls no hook reported.
     ALTER TABLE sessions ADD COLUMN transcript_offset INTEGER NOT NULL DEFAULT 0;
     -- Every mutation tether makes to the workspace: rewind, revert, restore, undo.
@@ -155,6 +157,7 @@ def m002_history(db: sqlite3.Connection) -> None:
         pid INTEGER,
         command TEXT,
         state TEXT NOT NULL,
+        error TEXT,
         undoes TEXT,
         step INTEGER,
         started TEXT NOT NULL,

@@ -93,7 +93,9 @@ class ObjectStore:
         if os.path.exists(path):
             return oid
         folder = os.path.dirname(path)
-        os.makedirs(folder, exist_ok=True)
+        new_folder = not os.path.isdir(folder)
+        if new_folder:
+            os.makedirs(folder, exist_ok=True)
         tmp = os.path.join(folder, f".tmp-{os.getpid()}-{oid[2:10]}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
         try:
@@ -104,6 +106,10 @@ class ObjectStore:
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        # The new name must survive a power cut too: the database will point at it.
+        _fsync_dir(folder)
+        if new_folder:
+            _fsync_dir(self.objects)
         return oid
 
     def read(self, oid: str) -> tuple[str, bytes]:
@@ -175,6 +181,14 @@ class ObjectStore:
         kind = res.stdout.decode("ascii").strip()
         body = gitcmd.run(self.path, ["cat-file", kind, oid]).stdout
         return kind, body
+
+
+def _fsync_dir(path: str) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _write_if_changed(path: str, text: str) -> None:

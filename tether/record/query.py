@@ -216,11 +216,15 @@ def net_diffs(db: sqlite3.Connection, seqs: list[int]) -> list[FileDiff]:
     """The combined change of several steps: each path from before the first to after the last."""
     first: dict[bytes, tuple[str | None, int | None]] = {}
     last: dict[bytes, tuple[str | None, int | None]] = {}
-    for seq in sorted(seqs):
-        for path, old_oid, new_oid, old_mode, new_mode in db.execute(
-                "SELECT path, old_oid, new_oid, old_mode, new_mode FROM step_files WHERE step = ?", (seq,)):
-            first.setdefault(path, (old_oid, old_mode))
-            last[path] = (new_oid, new_mode)
+    rows = []
+    for seq in set(seqs):
+        rows += db.execute("SELECT ord, path, old_oid, new_oid, old_mode, new_mode FROM step_files WHERE step = ?",
+                           (seq,)).fetchall()
+    # In the order the changes happened, which is not always the steps' order: calls made
+    # in parallel finish in any order.
+    for _ord, path, old_oid, new_oid, old_mode, new_mode in sorted(rows):
+        first.setdefault(path, (old_oid, old_mode))
+        last[path] = (new_oid, new_mode)
     out = []
     for path in sorted(first):
         (old_oid, old_mode), (new_oid, new_mode) = first[path], last[path]

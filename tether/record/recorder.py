@@ -35,6 +35,9 @@ if TYPE_CHECKING:
 # whole in the object store.
 TEXT_LIMIT = 32 * 1024
 JOURNAL_LIMIT = 16 * 1024
+# How long a running file tool's path is left for it to record; file tools finish in
+# seconds, so a call still "running" after this belongs to a session that died.
+OWNERSHIP_SECONDS = 600.0
 # Loose objects beyond which the object store is packed at the end of a session.
 PACK_ABOVE = 2048
 
@@ -66,8 +69,18 @@ class Recorder:
                 # so that its half-written files are not taken for someone's edit.
                 from tether.history.operations import recover
 
-                recover(self.store)
-            return self._handle(ev, decision, task)
+                try:
+                    recover(self.store)
+                except Exception as exc:
+                    self.store.log_error(f"completing an interrupted operation failed: {exc}", ev.name,
+                                         ev.session_id)
+            try:
+                return self._handle(ev, decision, task)
+            except Exception:
+                # Whatever went wrong applying it, the event itself is kept in the journal.
+                with self.store.transaction() as db:
+                    self._journal(db, ev, None)
+                raise
 
     def _handle(self, ev: Event, decision: Decision | None, task: str | None) -> str | None:
         with self.store.transaction() as db:
@@ -75,6 +88,11 @@ class Recorder:
             if ev.session_id:
                 self._ensure_session(db, ev)
             if ev.name == "SessionStart":
+                # Calls of sessions that died long ago will never report back: close them.
+                db.execute("UPDATE steps SET status = 'error', error = ?, ended = ? WHERE status = 'running' "
+                           "AND started < ? AND session IS NOT ?",
+                           ("no result was ever reported: its session ended without one", now(),
+                            now(OWNERSHIP_SECONDS), ev.session_id))
                 first = db.execute("SELECT 1 FROM meta WHERE key = 'walk_tree'").fetchone() is None
                 changes = self.snap.walk(db, defer=self._owned_paths(db))
                 if not first:
@@ -156,15 +174,17 @@ class Recorder:
         a Write still in flight when a shell command finishes is the Write's change.
         """
         owned: set[bytes] = set()
-        for tool, raw_input in db.execute(
-                "SELECT tool, input FROM steps WHERE status = 'running' AND session IS NOT ? "
-                "AND tool IN ('Write', 'Edit', 'MultiEdit', 'NotebookEdit')", (but if but else "\0",)):
+        # A call whose session died never reports back: after a while it owns nothing.
+        for tool, raw_input, cwd in db.execute(
+                "SELECT tool, input, cwd FROM steps WHERE status = 'running' AND session IS NOT ? "
+                "AND tool IN ('Write', 'Edit', 'MultiEdit', 'NotebookEdit') AND started > ?",
+                (but if but else "\0", now(OWNERSHIP_SECONDS))):
             try:
                 value = fastjson.loads(raw_input or "{}").get(FILE_TOOLS[tool])
             except (ValueError, AttributeError):
                 continue
             if isinstance(value, str):
-                rel = workspace.relpath(self.store.root, value)
+                rel = workspace.relpath(self.store.root, value, cwd)
                 if rel is not None:
                     owned.add(rel.encode("utf-8", "surrogateescape"))
         return owned
@@ -194,12 +214,13 @@ class Recorder:
         step_id = new_id()
         db.execute(
             "INSERT INTO steps(id, session, agent, origin, prompt, tool, tool_use_id, input, decision, "
-            "decision_detail, status, task, started, ended) VALUES (?, ?, ?, 'agent', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "decision_detail, status, task, started, ended, cwd) "
+            "VALUES (?, ?, ?, 'agent', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (step_id, ev.session_id, ev.agent, self._prompt_of(db, ev), ev.tool, ev.tool_use_id,
              _dumps(redact(ev.tool_input, TEXT_LIMIT)),
              decision.verdict if decision else None,
-             _dumps(decision.to_json()) if decision else None,
-             "blocked" if blocked else "running", task, now(), now() if blocked else None))
+             _dumps(redact(decision.to_json())) if decision else None,
+             "blocked" if blocked else "running", task, now(), now() if blocked else None, ev.cwd))
         return step_id
 
     def _post_tool(self, db: sqlite3.Connection, ev: Event, task: str | None) -> str:
@@ -236,21 +257,26 @@ class Recorder:
         failures = self._reconcile(db, ev) if ev.session_id and ev.transcript_path else {}
         running = db.execute("SELECT seq, tool_use_id, decision FROM steps WHERE status = 'running' "
                              "AND session IS ? ORDER BY seq", (ev.session_id,)).fetchall()
-        if running:
-            self._add_files(db, int(running[-1][0]), changes)
-            for seq, tool_use_id, verdict in running:
-                said = failures.get(tool_use_id or "")
-                if said is not None and verdict == "ask":
-                    # Asked, and the answer was no (in a non-interactive run, "ask" is a no).
-                    status, error = "blocked", f"declined at the permission prompt: {said}"
-                elif said is not None:
-                    status, error = "error", said
-                else:
-                    status, error = "error", ("no result was reported for this call: it was declined, "
-                                              "interrupted or cancelled")
-                db.execute("UPDATE steps SET status = ?, error = ?, ended = ? WHERE seq = ?",
-                           (status, error, now(), seq))
+        may_have_run = None
+        for seq, tool_use_id, verdict in running:
+            said = failures.get(tool_use_id or "")
+            if said is not None and verdict == "ask":
+                # Asked, and the answer was no (in a non-interactive run, "ask" is a no).
+                status, error = "blocked", f"declined at the permission prompt: {said}"
+            elif said is not None:
+                status, error = "error", said
+                may_have_run = seq
+            else:
+                status, error = "error", ("no result was reported for this call: it was declined, "
+                                          "interrupted or cancelled")
+                may_have_run = seq
+            db.execute("UPDATE steps SET status = ?, error = ?, ended = ? WHERE seq = ?",
+                       (status, error, now(), seq))
+        if may_have_run is not None:
+            # An interrupted call is the likeliest author of what changed since it started.
+            self._add_files(db, int(may_have_run), changes)
         else:
+            # A call that was declined never ran: what changed is someone else's.
             self._external(db, ev, changes)
         if ev.name == "SessionEnd" and self.store.objects.loose_estimate() > PACK_ABOVE:
             # Thousands of small files cost a block each on disk: pack them once a session ends.
@@ -277,13 +303,13 @@ class Recorder:
             if db.execute("SELECT 1 FROM steps WHERE tool_use_id = ? AND session IS ?",
                           (call.tool_use_id, ev.session_id)).fetchone():
                 continue
-            decision = Decision("deny", [call.reason], [], ["agent.permissions"])
+            decision = Decision("deny", [redact(call.reason)], [], ["agent.permissions"])
             db.execute(
                 "INSERT INTO steps(id, session, agent, origin, prompt, tool, tool_use_id, input, decision, "
                 "decision_detail, status, started, ended) VALUES (?, ?, ?, 'agent', ?, ?, ?, ?, 'deny', ?, "
                 "'blocked', ?, ?)",
                 (new_id(), ev.session_id, ev.agent, call.prompt_id or self._prompt_of(db, ev), call.tool,
-                 call.tool_use_id, _dumps(redact(call.tool_input, TEXT_LIMIT)), _dumps(decision.to_json()),
+                 call.tool_use_id, _dumps(redact(call.tool_input, TEXT_LIMIT)), _dumps(redact(decision.to_json())),
                  call.time or now(), call.time or now()))
         return {k: redact(v) for k, v in failures.items()}
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import stat
 
+from tether.errors import StoreError
 from tether.record.objects import EMPTY_TREE
 from tether.record.store import Store
 
@@ -128,9 +129,23 @@ class Snapshot:
             data = fh.read()
         return self.store.objects.write_blob(data), mode
 
+    def disk_state(self, root: bytes, rel: bytes) -> tuple[str | None, int | None]:
+        """(oid, mode) of a workspace path as it is on disk, storing its content."""
+        return self._store_path(os.path.join(root, rel))
+
+    def _unseen(self, rel: bytes) -> bool:
+        """A path no walk would see: inside a .git folder or a nested repository."""
+        parts = rel.split(b"/")
+        if b".git" in parts:
+            return True
+        root = os.fsencode(self.store.root)
+        return any(os.path.lexists(os.path.join(root, *parts[:i], b".git")) for i in range(1, len(parts)))
+
     def record_file(self, db: sqlite3.Connection, rel: bytes, *, new_only_if_tracked: bool = True,
                     ) -> FileChange | None:
         """Bring one path's known state up to date; the change, if there was one."""
+        if self._unseen(rel):
+            return None
         row = db.execute("SELECT oid, mode FROM files WHERE path = ?", (rel,)).fetchone()
         known_oid, known_mode = (row[0], row[1]) if row else (None, None)
         oid, mode = self._store_path(os.path.join(os.fsencode(self.store.root), rel))
@@ -161,12 +176,27 @@ class Snapshot:
         Paths in ``defer`` belong to a running call of another session: what the walk
         saw of them is noted, but the change is left for that call to record.
         """
+        from tether.record import gitcmd
+
         prev_tree = self._meta(db, "walk_tree") or EMPTY_TREE
         before = self._index_stamp()
         # --ignore-errors: an unreadable file must not stop the rest from being seen.
         # --verbose names each entry it adds or removes; only whether it names any is used
         # here (the names themselves come from diff-tree, which quotes nothing).
-        added = self._git(["add", "-A", "--verbose", "--ignore-errors", "--", "."], check=False)
+        # Only tether uses this index, always under the store lock (held here): a lock file
+        # left behind is from a process that died, and would make git refuse.
+        try:
+            os.unlink(self.store.index_path + ".lock")
+        except FileNotFoundError:
+            pass
+        res = gitcmd.run(self.store.objects.path, ["add", "-A", "--verbose", "--ignore-errors", "--", "."],
+                         work_tree=self.store.root, index=self.store.index_path, check=False)
+        if res.returncode not in (0, 1):
+            # 1: some files could not be read (they keep their last known state); anything
+            # else means git saw nothing, and "nothing changed" would be a lie.
+            detail = res.stderr.decode("utf-8", "replace").strip().splitlines()
+            raise StoreError(f"git add failed ({res.returncode}): {detail[-1] if detail else 'no message'}")
+        added = res.stdout
         # Nothing named: no content changed, so the tree is the previous walk's and writing
         # it (tens of milliseconds on a large workspace) is skipped. Only when the index is
         # the very one this database last committed a walk for, though: after a crash or a
@@ -179,10 +209,13 @@ class Snapshot:
         seen: dict[bytes, tuple[str | None, int | None]] = {}
         if new_tree != prev_tree:
             seen = self._diff_trees(prev_tree, new_tree)
-        for path, walk_oid, walk_mode in db.execute(
-                "SELECT path, walk_oid, walk_mode FROM files WHERE dirty = 1").fetchall():
-            if path not in seen:
-                seen[path] = (walk_oid, walk_mode)
+        root = os.fsencode(self.store.root)
+        for (path,) in db.execute("SELECT path FROM files WHERE dirty = 1").fetchall():
+            if path not in seen and path not in defer:
+                # Recorded by a file tool since the last walk, and git saw no change since:
+                # look at the file itself (a path git does not see, such as a newly ignored
+                # one, must not read as deleted).
+                seen[path] = self._store_path(os.path.join(root, path))
         changes: list[FileChange] = []
         for path, (oid, mode) in seen.items():
             row = db.execute("SELECT oid, mode FROM files WHERE path = ?", (path,)).fetchone()

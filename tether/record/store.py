@@ -38,9 +38,9 @@ LOCK_TIMEOUT = 30.0
 BUSY_TIMEOUT_MS = 10_000
 
 
-def now() -> str:
-    """The current time as ISO 8601 UTC with milliseconds."""
-    t = time.time()
+def now(ago: float = 0.0) -> str:
+    """The current time (or ``ago`` seconds before it) as ISO 8601 UTC with milliseconds."""
+    t = time.time() - ago
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
 
 

@@ -88,10 +88,12 @@ def find_secrets(text: str) -> list[tuple[str, int, int]]:
 def redact(value: Any, limit: int | None = None) -> Any:
     """A copy of a JSON value with secrets redacted in every string (and long strings cut)."""
     if isinstance(value, str):
-        if limit is not None and len(value) > limit:
-            cut = len(value) - limit
-            value = value[:limit] + f"\n[... {cut} more characters not stored]"
-        return redact_text(value)
+        if limit is None or len(value) <= limit:
+            return redact_text(value)
+        # Redact before cutting, so no secret is cut in half and kept in part; with a margin
+        # beyond the cut, since nothing past it is kept anyway.
+        kept = redact_text(value[:limit + 4096])[:limit]
+        return kept + f"\n[... {len(value) - limit} more characters not stored]"
     if isinstance(value, dict):
         return {str(k): redact(v, limit) for k, v in value.items()}
     if isinstance(value, list):
