@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
+from tests.support import Session
 from tether.errors import TetherError
 from tether.history import operations as ops
 from tether.history import workfiles
 from tether.history.commits import steps_of_commit
 from tether.record import query
 from tether.record.store import Store
-from tests.support import Session
 
 
 def run(store: Store, plan_fn: Any) -> tuple[ops.Plan, str | None, str | None]:
@@ -40,7 +40,7 @@ def test_an_operation_that_cannot_be_done_changes_nothing(repo: Path, store: Sto
 
     s.bash("b1", to_folder)
     s.stop()
-    with pytest.raises(TetherError, match="run.log"):
+    with pytest.raises(TetherError, match=r"run\.log"):
         run(store, lambda: ops.plan_rewind(store, seq_of(store, "b1"), "test"))
     assert sorted(os.listdir(repo / "out")) == ["data.txt", "run.log"]
     assert ops.operations(store) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import Session
 from tether.errors import StoreError
 from tether.record import query
 from tether.record.recorder import Recorder
@@ -14,7 +15,6 @@ from tether.record.snapshot import Snapshot
 from tether.record.store import Store
 from tether.trust.redact import redact
 from tether.types import Decision
-from tests.support import Session
 
 
 def brief(store: Store) -> list[tuple[str | None, str, list[tuple[str, str]]]]:
