@@ -24,7 +24,7 @@ def who(store: Store, rel: str) -> list[tuple[str, str | None, str]]:
 
 
 def run(store: Store, plan_fn: Any, dry_run: bool = False) -> tuple[ops.Plan, str | None, str | None]:
-    return ops.execute(store, plan_fn, dry_run=dry_run, confirm=lambda plan: True)
+    return ops.execute(store, plan_fn, dry_run=dry_run, confirm=None)
 
 
 def seq_of(store: Store, tool_use_id: str) -> int:
@@ -235,3 +235,30 @@ def test_a_moved_file_keeps_its_lines_authors(repo: Path, store: Store) -> None:
     s.stop()
     assert [e["seq"] for e in blame(store, "new_name.py", store.root)] == [
         seq_of(store, "w1"), seq_of(store, "w1"), seq_of(store, "w2"), seq_of(store, "edit")]
+
+
+def test_asking_first_and_a_workspace_that_changes_meanwhile(repo: Path, store: Store, history: Session) -> None:
+    shown: list[ops.Plan] = []
+
+    def agree(plan: ops.Plan) -> bool:
+        shown.append(plan)
+        return True
+
+    plan, op, _ = ops.execute(store, lambda: ops.plan_rewind(store, seq_of(store, "w2"), "test"), dry_run=False,
+                              confirm=agree)
+    assert op is not None and shown and shown[0].same_as(plan)
+    run(store, lambda: ops.plan_undo(store))
+
+    def meanwhile(plan: ops.Plan) -> bool:
+        (repo / "src" / "mod.py").write_text("changed while the person was deciding\n")
+        return True
+
+    with pytest.raises(TetherError, match="changed while you were deciding"):
+        ops.execute(store, lambda: ops.plan_rewind(store, seq_of(store, "w2"), "test"), dry_run=False,
+                    confirm=meanwhile)
+    assert (repo / "src" / "mod.py").read_text() == "changed while the person was deciding\n"
+
+    with pytest.raises(ops.Declined):
+        ops.execute(store, lambda: ops.plan_rewind(store, seq_of(store, "w2"), "test"), dry_run=False,
+                    confirm=lambda plan: False)
+    assert (repo / "src" / "mod.py").read_text() == "changed while the person was deciding\n"

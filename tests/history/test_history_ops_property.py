@@ -165,7 +165,7 @@ def _check_blame(store: Store, world: World, seqs: dict[str, int]) -> None:
 
 
 def _apply(store: Store, make: Any) -> tuple[ops.Plan, str | None, str | None]:
-    return ops.execute(store, make, dry_run=False, confirm=lambda plan: True)
+    return ops.execute(store, make, dry_run=False, confirm=None)
 
 
 @settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -19,7 +19,7 @@ from tether.record.store import Store
 
 
 def run(store: Store, plan_fn: Any) -> tuple[ops.Plan, str | None, str | None]:
-    return ops.execute(store, plan_fn, dry_run=False, confirm=lambda plan: True)
+    return ops.execute(store, plan_fn, dry_run=False, confirm=None)
 
 
 def seq_of(store: Store, tool_use_id: str) -> int:

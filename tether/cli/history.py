@@ -30,9 +30,10 @@ def _err() -> Console:
 
 
 def _ask(yes: bool, what: str) -> Any:
+    if yes:
+        return None
+
     def confirm(plan: ops.Plan) -> bool:
-        if yes:
-            return True
         if not sys.stdin.isatty():
             raise TetherError(f"refusing to {what} without --yes: there is no terminal to ask on")
         _print_plan(_err(), plan)

@@ -122,11 +122,13 @@ class Declined(TetherError):
 
 
 def execute(store: Store, make_plan: Callable[[], Plan], *, dry_run: bool,
-            confirm: Callable[[Plan], bool], reason: str | None = None) -> tuple[Plan, str | None, str | None]:
+            confirm: Callable[[Plan], bool] | None, reason: str | None = None,
+            ) -> tuple[Plan, str | None, str | None]:
     """Plan, show, confirm and apply one operation: (plan, operation id, step id).
 
     Unrecorded changes in the workspace are recorded first (as an external step) so that
-    nothing a person did is lost; a dry run records nothing and changes nothing.
+    nothing a person did is lost; a dry run records nothing and changes nothing. Without
+    ``confirm`` (``--yes``) everything happens under one hold of the store lock.
     """
     if dry_run:
         with store.locked(), store.scratch() as db:
@@ -136,6 +138,16 @@ def execute(store: Store, make_plan: Callable[[], Plan], *, dry_run: bool,
                                   "to complete it first")
             _catch_up(store, db)
             return make_plan(), None, None
+    if confirm is None:
+        recover(store)
+        with store.locked():
+            with store.transaction() as db:
+                _catch_up(store, db)
+            plan = make_plan()
+            if not plan.changes or (plan.conflicts and not plan.args.get("conflicts")):
+                return plan, None, None
+            op, step = apply(store, plan, reason)
+        return plan, op, step
     catch_up(store)
     plan = make_plan()
     if plan.conflicts and not plan.args.get("conflicts"):
@@ -356,6 +368,9 @@ def apply(store: Store, plan: Plan, reason: str | None = None) -> tuple[str, str
                             None if c.runs is None else attribution.dumps(c.runs)))
         try:
             _write_files(store, op_seq)
+            # One flush of everything written, before the operation is marked done (cheaper
+            # than a sync per file; a crash before this point completes it again from the plan).
+            os.sync()
         except Exception as exc:
             # Put back what was written, so that a refused operation changes nothing.
             _roll_back(store, op_seq, exc)

@@ -118,11 +118,10 @@ def write(root: bytes, rel: bytes, objects: ObjectStore, oid: str, mode: int) ->
                 umask = os.umask(0)
                 os.umask(umask)
                 os.fchmod(fd, perm & ~umask)
-                os.fsync(fd)
             finally:
                 os.close(fd)
+        # Not synced here: the operation syncs once after its last write, before it is done.
         os.replace(tmp, name, src_dir_fd=folder, dst_dir_fd=folder)
-        os.fsync(folder)
     except BaseException:
         try:
             os.unlink(tmp, dir_fd=folder)
