@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from tether.cli.common import emit_json, json_option
 from tether.errors import PolicyError, TetherError
 
 
@@ -34,10 +35,6 @@ def _ctx(root: str) -> Any:
     return GuardContext(root=os.path.realpath(root), cwd=os.path.realpath(os.getcwd()))
 
 
-def _emit(value: Any) -> None:
-    click.echo(json.dumps(value, indent=2, ensure_ascii=False))
-
-
 def _print_decision(d: Any) -> None:
     colour = {"allow": "green", "ask": "yellow", "deny": "red"}[d.verdict]
     click.echo(click.style(d.verdict, fg=colour, bold=True))
@@ -46,6 +43,18 @@ def _print_decision(d: Any) -> None:
     if d.risks:
         click.echo(f"  risks: {', '.join(d.risks)}")
     click.echo(f"  rules: {', '.join(d.rules)}")
+
+
+def _show(decide: Any, as_json: bool) -> None:
+    """Print the decision ``decide()`` returns, as JSON or for people."""
+    try:
+        d = decide()
+    except TetherError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        emit_json(d.to_json())
+    else:
+        _print_decision(d)
 
 
 def _fail(exc: Exception) -> click.ClickException:
@@ -61,24 +70,17 @@ def register(group: click.Group) -> None:
 
     @check.command("command")
     @click.argument("command")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @json_option
     def check_command(command: str, as_json: bool) -> None:
         """The decision (allow, ask or deny) the policy gives the shell command COMMAND."""
         root = _root()
-        try:
-            d = _guard(root).check_command(command, _ctx(root))
-        except TetherError as exc:
-            raise _fail(exc) from None
-        if as_json:
-            _emit(d.to_json())
-        else:
-            _print_decision(d)
+        _show(lambda: _guard(root).check_command(command, _ctx(root)), as_json)
 
     @check.command("tool")
     @click.argument("name")
     @click.option("--input", "input_json", required=True, metavar="JSON",
                   help="The tool's input as a JSON object, e.g. '{\"file_path\": \".env\"}'.")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @json_option
     def check_tool(name: str, input_json: str, as_json: bool) -> None:
         """The decision the policy gives a call of the tool NAME (Write, Read, WebFetch, mcp__x__y, ...)."""
         try:
@@ -88,18 +90,11 @@ def register(group: click.Group) -> None:
         if not isinstance(tool_input, dict):
             raise click.ClickException("--input must be a JSON object")
         root = _root()
-        try:
-            d = _guard(root).check_tool(name, tool_input, _ctx(root))
-        except TetherError as exc:
-            raise _fail(exc) from None
-        if as_json:
-            _emit(d.to_json())
-        else:
-            _print_decision(d)
+        _show(lambda: _guard(root).check_tool(name, tool_input, _ctx(root)), as_json)
 
     @group.command("explain")
     @click.argument("command")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @json_option
     def explain(command: str, as_json: bool) -> None:
         """Show how the guard reads COMMAND: its simple commands, the effects found, the rules that decided."""
         root = _root()
@@ -108,7 +103,7 @@ def register(group: click.Group) -> None:
         except TetherError as exc:
             raise _fail(exc) from None
         if as_json:
-            _emit(data)
+            emit_json(data)
             return
         click.echo(f"command: {command}")
         click.echo(f"cwd:     {data['cwd']}   mode: {data['mode']}"
@@ -140,7 +135,7 @@ def register(group: click.Group) -> None:
         """Show or validate the guard policy (.tether/policy.toml over the built-in default)."""
 
     @policy.command("show")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @json_option
     def policy_show(as_json: bool) -> None:
         """Print the policy in force here: the built-in default merged with the project's file."""
         from tether.guard.policy import to_toml
@@ -151,7 +146,7 @@ def register(group: click.Group) -> None:
         except TetherError as exc:
             raise _fail(exc) from None
         if as_json:
-            _emit(g.policy.data)
+            emit_json(g.policy.data)
             return
         click.echo(f"# policy in force for {g.root} (from {g.policy.source})")
         click.echo(to_toml(g.policy.data), nl=False)
@@ -187,7 +182,7 @@ def register(group: click.Group) -> None:
                        "with commas, or list more paths after the first.")
     @click.option("--allow-cmd", "allow_cmd", multiple=True, metavar="PATTERN",
                   help="A command pattern the task may run, e.g. 'npm run e2e*'; repeatable.")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @json_option
     def task_start(intent: str, more_paths: tuple[str, ...], scope: tuple[str, ...],
                    allow_cmd: tuple[str, ...], as_json: bool) -> None:
         """Start a task for INTENT, limited to the --scope paths (reads, tests and builds stay allowed).
@@ -202,7 +197,7 @@ def register(group: click.Group) -> None:
         except TetherError as exc:
             raise _fail(exc) from None
         if as_json:
-            _emit(t.to_json())
+            emit_json(t.to_json())
         else:
             click.echo(f"task {t.id} started: {t.intent}", err=True)
             click.echo(f"  scope: {', '.join(t.scope) or '.'}", err=True)
@@ -210,7 +205,7 @@ def register(group: click.Group) -> None:
                 click.echo(f"  commands: {', '.join(t.allow_cmds)}", err=True)
 
     @task.command("show")
-    @click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout.")
+    @json_option
     def task_show(as_json: bool) -> None:
         """Show the active task, if any."""
         from tether.guard import state
@@ -220,7 +215,7 @@ def register(group: click.Group) -> None:
         except TetherError as exc:
             raise _fail(exc) from None
         if as_json:
-            _emit(t.to_json() if t else None)
+            emit_json(t.to_json() if t else None)
             return
         if t is None:
             click.echo("no active task", err=True)
