@@ -91,15 +91,13 @@ def m001_initial(db: sqlite3.Connection) -> None:
     ) WITHOUT ROWID;
     CREATE INDEX step_files_path ON step_files(path, ord);
     CREATE UNIQUE INDEX step_files_ord ON step_files(ord);
-    -- The known state of every workspace file (oid NULL: known to be absent).
-    -- walk_oid/walk_mode: the file as the last full walk's tree has it; dirty: changed
-    -- by a single-file record since that walk.
+    -- The known state of every workspace file (oid NULL: known to be absent). dirty: changed
+    -- by a single-file record (or left to another call) since the last walk, which then
+    -- looks at the file itself.
     CREATE TABLE files (
         path BLOB PRIMARY KEY,
         oid TEXT,
         mode INTEGER,
-        walk_oid TEXT,
-        walk_mode INTEGER,
         dirty INTEGER NOT NULL DEFAULT 0
     ) WITHOUT ROWID;
     CREATE INDEX files_dirty ON files(dirty) WHERE dirty = 1;

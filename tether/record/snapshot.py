@@ -11,8 +11,9 @@ Two ways, chosen by the tool:
   is turned into a tree, and the tree compared with the previous walk's tree.
 
 The ``files`` table is the known state of the workspace. Single-file records
-update it directly and mark the path dirty; the next walk reconciles the dirty
-paths with what git saw, so a change is reported once, by whoever saw it first.
+update it directly and mark the path dirty; the next walk compares each dirty path
+that git saw no change in with the file itself, so a change is reported once, by
+whoever saw it first.
 Every function here must run with the store locked and inside one transaction.
 """
 
@@ -221,21 +222,18 @@ class Snapshot:
             row = db.execute("SELECT oid, mode FROM files WHERE path = ?", (path,)).fetchone()
             known_oid, known_mode = (row[0], row[1]) if row else (None, None)
             if path in defer and (oid, mode) != (known_oid, known_mode):
-                db.execute(
-                    "INSERT INTO files(path, oid, mode, walk_oid, walk_mode, dirty) VALUES (?, NULL, NULL, ?, ?, 1) "
-                    "ON CONFLICT(path) DO UPDATE SET walk_oid = excluded.walk_oid, "
-                    "walk_mode = excluded.walk_mode, dirty = 1", (path, oid, mode))
+                # Marked dirty, so that a later walk looks at the file if its owner never does.
+                db.execute("INSERT INTO files(path, oid, mode, dirty) VALUES (?, NULL, NULL, 1) "
+                           "ON CONFLICT(path) DO UPDATE SET dirty = 1", (path,))
                 continue
             if (oid, mode) != (known_oid, known_mode):
                 changes.append(FileChange(path, _kind(known_oid, oid), known_oid, oid, known_mode, mode))
             if oid is None:
                 db.execute("DELETE FROM files WHERE path = ?", (path,))
             else:
-                db.execute(
-                    "INSERT INTO files(path, oid, mode, walk_oid, walk_mode, dirty) VALUES (?, ?, ?, ?, ?, 0) "
-                    "ON CONFLICT(path) DO UPDATE SET oid = excluded.oid, mode = excluded.mode, "
-                    "walk_oid = excluded.walk_oid, walk_mode = excluded.walk_mode, dirty = 0",
-                    (path, oid, mode, oid, mode))
+                db.execute("INSERT INTO files(path, oid, mode, dirty) VALUES (?, ?, ?, 0) "
+                           "ON CONFLICT(path) DO UPDATE SET oid = excluded.oid, mode = excluded.mode, dirty = 0",
+                           (path, oid, mode))
         for key, value in (("walk_tree", new_tree), ("index_stamp", repr(self._index_stamp()))):
             db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                        "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
