@@ -111,7 +111,7 @@ def make_workspace(base: Path) -> Path:
 
 def bench_decisions(root: Path, commands: list[str], rounds: int) -> dict[str, Any]:
     from tether.guard.engine import Guard, GuardContext
-    from tether.guard.shell import _fast_parse
+    from tether.guard.shell import fast_parse
 
     guard = Guard.load(str(root))
     ctx = GuardContext(root=guard.root, cwd=guard.root)
@@ -125,7 +125,7 @@ def bench_decisions(root: Path, commands: list[str], rounds: int) -> dict[str, A
             guard.check_command(c, ctx)
             per_command.append(time.perf_counter() - t)
     samples = per_command
-    fast = sum(1 for c in commands if _fast_parse(c, guard.root, guard.policy.home) is not None)
+    fast = sum(1 for c in commands if fast_parse(c, guard.root, guard.policy.home) is not None)
     return {"commands": len(commands), "rounds": rounds, "median_ms": round(median_ms(samples), 3),
             "p95_ms": round(p95_ms(samples), 3), "max_ms": round(max(samples) * 1000, 3),
             "fast_path_share": round(fast / len(commands), 3)}

@@ -35,6 +35,14 @@ EVENTS = (
 FILE_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
               "NotebookEdit": "notebook_path"}
 
+# Tools that read the file or folder they name (the path key; Glob, Grep and LS default to the
+# working folder).
+READ_PATH_TOOLS = {"Read": "file_path", "NotebookRead": "notebook_path", "Glob": "path",
+                   "Grep": "path", "LS": "path"}
+
+# Every tool whose input names a path in the workspace.
+PATH_TOOLS = frozenset(FILE_TOOLS) | frozenset(READ_PATH_TOOLS)
+
 # Tools that cannot change the workspace at all: no snapshot is needed around them.
 READ_ONLY_TOOLS = frozenset({
     "Read", "Glob", "Grep", "LS", "WebFetch", "WebSearch", "TodoWrite", "TodoRead",

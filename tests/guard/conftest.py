@@ -9,6 +9,7 @@ folder then count as outside the workspace, as they do on a real machine.
 from __future__ import annotations
 
 import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,9 @@ class Workspace:
 @pytest.fixture
 def ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     root = tmp_path / "project"
-    (root / ".git" / "refs" / "heads").mkdir(parents=True)
-    (root / ".git" / "HEAD").write_text("ref: refs/heads/feature-x\n")
+    root.mkdir()
+    # A real repository: the guard asks git itself for remotes and aliases.
+    subprocess.run(["git", "init", "-q", "-b", "feature-x", str(root)], check=True)
     (root / ".git" / "refs" / "heads" / "feature-x").write_text("0" * 40 + "\n")
     (root / "src").mkdir()
     scratch = tmp_path / "scratch"

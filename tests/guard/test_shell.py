@@ -8,8 +8,8 @@ import sys
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tether.guard.paths import UNKNOWN
-from tether.guard.shell import Script, _fast_parse, decode_ansi_c, parse, split_words
+from tether.guard.shell import fast_parse, parse, split_words
+from tether.guard.syntax import UNKNOWN, Script, decode_ansi_c
 from tether.guard.walker import parse_tree
 
 HOME = "/home/u"
@@ -155,7 +155,7 @@ def test_ansi_c_and_split_words() -> None:
 
 def test_commit_message_idiom_takes_the_fast_path() -> None:
     text = "git add -A && git commit -m \"$(cat <<'EOF'\nfix: x\n\nmore\nEOF\n)\""
-    fast = _fast_parse(text, CWD, HOME)
+    fast = fast_parse(text, CWD, HOME)
     assert fast is not None
     assert norm(fast) == norm(parse_tree(text, CWD, HOME, 0, None))
     cat = next(c for c in fast.commands if c.words() == ["cat"])
@@ -185,7 +185,7 @@ def simple_subset(draw: st.DrawFn) -> str:
 @given(simple_subset())
 @settings(max_examples=400, suppress_health_check=[HealthCheck.too_slow], deadline=None)
 def test_fast_path_agrees_with_the_parser(text: str) -> None:
-    fast = _fast_parse(text, CWD, HOME)
+    fast = fast_parse(text, CWD, HOME)
     if fast is None:
         return
     tree = parse_tree(text, CWD, HOME, 0, None)

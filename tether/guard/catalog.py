@@ -84,13 +84,6 @@ RULES: dict[str, tuple[str, str]] = {
     "tool.mcp-write": ("mcp", "an MCP tool whose name does not read as read-only"),
 }
 
-# Rule ids the engine uses for decisions that are not effects.
-ENGINE_RULES: dict[str, tuple[str, str]] = {
-    "tool.rule": ("tool", "a [tools] entry"),
-    "guard.error": ("unparsed", "the guard failed while analysing the call"),
-    "default": ("none", "nothing in the policy objected"),
-}
-
 
 def risk_of(rule: str, class_risks: dict[str, str]) -> str:
     """The risk class of a rule id (path-class rules take their class's risk)."""

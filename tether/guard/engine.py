@@ -21,13 +21,14 @@ from __future__ import annotations
 import os
 
 from tether.guard import policy as policy_mod
-from tether.guard.effects import Analyzer, Effect
+from tether.guard.analysis import Analyzer
+from tether.guard.base import Effect
 from tether.guard.globs import PathGlob, text_match
 from tether.guard.paths import within
 from tether.guard.policy import RANK, Policy
-from tether.guard.shell import Word
 from tether.guard.state import GuardState, Task
-from tether.types import Decision
+from tether.guard.syntax import Word
+from tether.types import FILE_TOOLS, PATH_TOOLS, READ_PATH_TOOLS, Decision
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ class Guard:
             extra.append(_effect(self.policy, "unparsed.syntax", f"the input of {tool} is not an "
                                  "object; the call cannot be checked"))
         readonly_tool = tool in READ_TOOLS
-        if tool == "Bash" or (rule == "check" and "command" in inp and tool not in _FILE_TOOLS):
+        if tool == "Bash" or (rule == "check" and "command" in inp and tool not in PATH_TOOLS):
             command = inp.get("command")
             if not isinstance(command, str):
                 extra.append(_effect(self.policy, "unparsed.syntax", f"{tool} was called without a "
@@ -173,17 +174,17 @@ class Guard:
             else:
                 an.run(command, cwd)
             readonly_tool = bool(an.units) and all(u.readonly for u in an.units) and not an.writes
-        elif tool in _FILE_TOOLS:
+        elif tool in PATH_TOOLS:
             self._file_tool(an, tool, inp, cwd)
         elif tool == "WebFetch":
-            from tether.guard.network import contact, host_of_url
+            from tether.guard.hosts import host_of_url
 
             url = inp.get("url")
             host = host_of_url(url) if isinstance(url, str) else None
             if isinstance(url, str) and url.lower().startswith("file:"):
                 an.path("read", Word("/" + url[5:].lstrip("/"), url), cwd, via="WebFetch")
             else:
-                contact(an, host or "", "fetch", f"WebFetch {url!s:.80}")
+                an.contact(host or "", "fetch", f"WebFetch {url!s:.80}")
         elif tool.startswith("mcp__"):
             readonly_tool = self._mcp(an, tool, inp, cwd, rule)
         elif rule in ("check", "auto"):
@@ -207,15 +208,15 @@ class Guard:
         return an, extra
 
     def _file_tool(self, an: Analyzer, tool: str, inp: dict[str, Any], cwd: str) -> None:
-        key = "notebook_path" if tool in ("NotebookEdit", "NotebookRead") else "file_path"
-        value = inp.get(key) or inp.get("path") or (cwd if tool in ("Glob", "Grep", "LS") else None)
+        key = FILE_TOOLS.get(tool) or READ_PATH_TOOLS[tool]
+        value = inp.get(key) or inp.get("file_path") or inp.get("path") or (cwd if tool in ("Glob", "Grep", "LS") else None)
         if tool in ("Glob", "Grep", "LS") and not isinstance(value, str):
             value = cwd
         if not isinstance(value, str) or not value:
             an.add("unparsed.syntax", f"{tool} was called without a {key}", None)
             return
         word = Word(value, value, quoted=True)
-        if tool in ("Write", "Edit", "MultiEdit", "NotebookEdit"):
+        if tool in FILE_TOOLS:
             an.mutates()
             an.path("write", word, cwd, via=tool)
             an.unit.readonly = False
@@ -305,10 +306,6 @@ class Guard:
                                  "the project's test and build commands and "
                                  f"{', '.join(task.allow_cmds) or 'no other commands'}; ask the "
                                  "user, or start the task with --allow-cmd", unit.texts[0][:80]))
-
-
-_FILE_TOOLS = frozenset({"Read", "NotebookRead", "Write", "Edit", "MultiEdit", "NotebookEdit",
-                         "Glob", "Grep", "LS"})
 
 
 def _effect(pol: Policy, rule: str, reason: str, target: str | None = None) -> Effect:

@@ -8,7 +8,7 @@ operands are the command to run).
 
 from __future__ import annotations
 
-from tether.guard.shell import Word
+from tether.guard.syntax import Word
 
 
 class Parsed:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 
 from tether.guard.policy import PathClass, Policy
+from tether.guard.syntax import UNKNOWN
 
 # Devices and pseudo-files a redirection may target without writing to disk.
 HARMLESS_DEVICES = frozenset({
@@ -29,7 +30,6 @@ _TOP_LEVEL = frozenset({
     "/media", "/mnt", "/opt", "/proc", "/root", "/run", "/sbin", "/srv", "/sys", "/usr", "/var",
     "/Users", "/System", "/Library", "/Applications", "/Volumes", "/private", "/nix", "/snap",
 })
-UNKNOWN = "\x00"
 
 
 def is_dynamic(text: str) -> bool:

@@ -21,6 +21,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
+    from tether.guard.gitconfig import GitConfig
+
 VERDICTS = ("allow", "ask", "deny")
 RANK = {"allow": 0, "ask": 1, "deny": 2}
 TOOL_VALUES = ("allow", "ask", "deny", "check", "auto")
@@ -98,9 +100,9 @@ class CommandRule:
 class Policy:
     """The merged policy, ready to answer questions quickly."""
 
-    __slots__ = ("allow_hosts", "class_risks", "classes", "commands", "data", "home", "protected",
-                 "risks", "root", "rules", "source", "system_zones", "task_allow", "temp_zones",
-                 "tools_exact", "tools_globs")
+    __slots__ = ("_git", "allow_hosts", "class_risks", "classes", "commands", "data", "home",
+                 "protected", "risks", "root", "rules", "source", "store", "system_zones",
+                 "task_allow", "temp_zones", "tools_exact", "tools_globs")
 
     def __init__(self, data: dict[str, Any], root: str, home: str, source: str,
                  store: str | None, compiled: dict[str, Any] | None = None) -> None:
@@ -108,6 +110,8 @@ class Policy:
         self.root = root
         self.home = home
         self.source = source
+        self.store = store
+        self._git: GitConfig | None = None
         self.risks: dict[str, str] = dict(data.get("risks", {}))
         self.rules: dict[str, str] = dict(data.get("rules", {}))
         self.allow_hosts: list[str] = [h.lower() for h in data.get("network", {}).get("allow", [])]
@@ -142,6 +146,16 @@ class Policy:
                                           list(globs), list(excepts),
                                           bool(spec.get("locked", False))))
         self.class_risks = {c.name: c.risk for c in self.classes}
+
+
+    @property
+    def git(self) -> GitConfig:
+        """git's configuration for the workspace, read on first use (most calls never need it)."""
+        if self._git is None:
+            from tether.guard import gitconfig
+
+            self._git = gitconfig.load(self.root, self.store, self.home)
+        return self._git
 
     def decide(self, rule: str, risk: str) -> str:
         """The decision for a rule id: [rules] first, else the risk class's default."""
@@ -505,5 +519,3 @@ def to_toml(data: dict[str, Any]) -> str:
     return "\n".join(lines).lstrip("\n") + "\n"
 
 
-def strictest(a: str, b: str) -> str:
-    return a if RANK[a] >= RANK[b] else b

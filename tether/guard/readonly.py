@@ -64,6 +64,18 @@ _SUBCOMMANDS = {
 }
 
 
+# git subcommands that only read.
+GIT_READONLY = frozenset({
+    "status", "diff", "log", "show", "blame", "annotate", "shortlog", "describe", "rev-parse",
+    "rev-list", "ls-files", "ls-tree", "cat-file", "grep", "help", "version", "whatchanged",
+    "range-diff", "merge-base", "name-rev", "for-each-ref", "show-ref", "show-branch",
+    "count-objects", "fsck", "check-ignore", "check-attr", "check-ref-format", "cherry", "var",
+    "verify-commit", "verify-tag", "diff-tree", "diff-files", "diff-index", "bugreport",
+    "ls-remote", "fetch", "difftool", "get-tar-commit-id", "verify-pack", "show-index",
+    "column", "credential-cache", "--version", "--help", "",
+})
+
+
 def is_readonly(name: str, args: list[str]) -> bool:
     """Whether the command ``name args...`` only reads."""
     if name in ALWAYS:
@@ -97,8 +109,6 @@ def is_readonly(name: str, args: list[str]) -> bool:
     if name == "mount":
         return not args
     if name == "git":
-        from tether.guard.git import _READONLY
-
         sub = ""
         skip = False
         for a in args:
@@ -131,5 +141,5 @@ def is_readonly(name: str, args: list[str]) -> bool:
                                                 "--merged", "--show-current", "-v", "-vv")
                                           for f in flags) and not any(
                 f in ("-d", "-D", "-m", "-M", "-f", "--delete") for f in flags))
-        return sub in _READONLY
+        return sub in GIT_READONLY
     return False

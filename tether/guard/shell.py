@@ -16,17 +16,22 @@ checks it.
 
 from __future__ import annotations
 
-import os
-
-from tether.guard.paths import UNKNOWN
+from tether.guard.syntax import (
+    MAX_DEPTH,
+    UNKNOWN,
+    ParseState,
+    Redirect,
+    Script,
+    Simple,
+    Word,
+    env_value,
+    track_cwd,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any
+    pass
 
-MAX_DEPTH = 6
-MAX_COMMANDS = 2000
-_FOR_VALUES = 16
 
 # Characters the fast path reads itself. Anything else ($, `, \\, parentheses, braces, !, #,
 # newlines, non-ASCII) sends the command to the tree-sitter parser.
@@ -35,189 +40,7 @@ _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012
 _RESERVED = frozenset({"if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while",
                        "until", "do", "done", "in", "function", "time", "coproc", "{", "}", "!",
                        "[[", "]]"})
-_KNOWN_ENV = ("HOME", "TMPDIR", "USER", "LOGNAME")
 
-
-
-class Word:
-    """One shell word after expansion. ``text`` holds UNKNOWN where a part is only known at run time."""
-
-    __slots__ = ("glob", "inner", "quoted", "raw", "text", "tilde")
-
-    def __init__(self, text: str, raw: str, quoted: bool = False, glob: bool = False,
-                 tilde: bool = False) -> None:
-        self.text = text
-        self.raw = raw
-        self.quoted = quoted
-        self.glob = glob
-        self.tilde = tilde
-        # Commands inside $(...) or <(...) in this word: what produced its value.
-        self.inner: list[Simple] | None = None
-
-    @property
-    def dynamic(self) -> bool:
-        return UNKNOWN in self.text
-
-    def __repr__(self) -> str:
-        return f"Word({self.text!r})"
-
-
-class Redirect:
-    __slots__ = ("fd", "op", "target", "text")
-
-    def __init__(self, op: str, fd: str | None, target: Word | None, text: str | None = None) -> None:
-        self.op = op
-        self.fd = fd
-        self.target = target
-        self.text = text
-
-
-class Simple:
-    """One simple command as it will run."""
-
-    __slots__ = ("argv", "assigns", "cwd", "function", "old_vars", "producers", "redirects", "stdin",
-                 "vars")
-
-    def __init__(self, argv: list[Word], cwd: str | None) -> None:
-        self.argv = argv
-        self.cwd = cwd
-        self.assigns: list[tuple[str, Word]] = []
-        self.redirects: list[Redirect] = []
-        self.stdin: str | None = None
-        self.producers: list[Simple] | None = None
-        self.function = False
-        self.vars: dict[str, str | None] = {}
-        self.old_vars: dict[str, str | None] = {}
-
-    def words(self) -> list[str]:
-        return [w.text for w in self.argv]
-
-    def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"argv": [w.text.replace(UNKNOWN, "<?>") for w in self.argv],
-                               "cwd": self.cwd}
-        if self.assigns:
-            out["env"] = {k: v.text.replace(UNKNOWN, "<?>") for k, v in self.assigns}
-        if self.redirects:
-            out["redirects"] = [
-                {"op": r.op, "fd": r.fd,
-                 "target": r.target.text.replace(UNKNOWN, "<?>") if r.target else None}
-                for r in self.redirects]
-        if self.stdin is not None:
-            out["stdin"] = self.stdin[:200]
-        if self.producers:
-            out["stdin_from"] = [" ".join(p.words()).replace(UNKNOWN, "<?>")[:80] for p in self.producers]
-        return out
-
-
-class Script:
-    """The simple commands of a command line, and what could not be read."""
-
-    __slots__ = ("commands", "fork_bomb", "problems")
-
-    def __init__(self) -> None:
-        self.commands: list[Simple] = []
-        self.problems: list[str] = []
-        self.fork_bomb = False
-
-
-class _State:
-    __slots__ = ("cwd", "vars")
-
-    def __init__(self, cwd: str | None, variables: dict[str, str | None]) -> None:
-        self.cwd = cwd
-        self.vars = variables
-
-    def copy(self) -> _State:
-        return _State(self.cwd, dict(self.vars))
-
-
-def _env_value(name: str, st: _State, home: str) -> str | None:
-    if name in st.vars:
-        return st.vars[name]
-    if name == "HOME":
-        return home
-    if name == "PWD":
-        return st.cwd
-    if name == "TMPDIR":
-        # The convention ${TMPDIR:-/tmp}: an unset TMPDIR means the system temporary folder.
-        return os.environ.get("TMPDIR") or "/tmp"
-    if name in _KNOWN_ENV:
-        return os.environ.get(name)
-    return None
-
-
-_C_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "a": "\a", "b": "\b", "e": "\x1b", "E": "\x1b",
-              "f": "\f", "v": "\v", "\\": "\\", "'": "'", '"': '"', "?": "?"}
-
-
-def decode_ansi_c(body: str) -> str:
-    """Decode the body of a $'...' string (escapes only; nothing is evaluated)."""
-    out: list[str] = []
-    i = 0
-    while i < len(body):
-        c = body[i]
-        if c != "\\" or i + 1 >= len(body):
-            out.append(c)
-            i += 1
-            continue
-        n = body[i + 1]
-        if n in _C_ESCAPES:
-            out.append(_C_ESCAPES[n])
-            i += 2
-        elif n == "x":
-            j = i + 2
-            while j < len(body) and j < i + 4 and body[j] in "0123456789abcdefABCDEF":
-                j += 1
-            out.append(chr(int(body[i + 2:j], 16)) if j > i + 2 else "\\x")
-            i = j
-        elif n in "uU":
-            width = 4 if n == "u" else 8
-            j = i + 2
-            while j < len(body) and j < i + 2 + width and body[j] in "0123456789abcdefABCDEF":
-                j += 1
-            try:
-                out.append(chr(int(body[i + 2:j], 16)) if j > i + 2 else "\\" + n)
-            except (ValueError, OverflowError):
-                out.append(UNKNOWN)
-            i = j
-        elif n in "01234567":
-            j = i + 1
-            while j < len(body) and j < i + 4 and body[j] in "01234567":
-                j += 1
-            out.append(chr(int(body[i + 1:j], 8) & 0xFF))
-            i = j
-        elif n == "c" and i + 2 < len(body):
-            out.append(chr(ord(body[i + 2]) & 0x1F))
-            i += 3
-        else:
-            out.append("\\" + n)
-            i += 2
-    return "".join(out)
-
-
-def track_cwd(name: str, argv: list[Word], cwd: str | None, home: str) -> str | None:
-    """The working folder after a command (cd, pushd, popd); None when it cannot be known."""
-    while name in ("builtin", "command") and len(argv) > 1:
-        argv = argv[1:]
-        name = argv[0].text
-    if name in ("cd", "pushd", "chdir"):
-        args = [w for w in argv[1:] if not (w.text.startswith("-") and w.text != "-")]
-        if not args:
-            return home if name == "cd" else None
-        target = args[0]
-        if target.dynamic or target.text == "-" or target.glob:
-            return None
-        path = target.text
-        if path.startswith("~") and target.tilde:
-            path = home + path[1:]
-        if not path.startswith("/"):
-            if cwd is None:
-                return None
-            path = cwd.rstrip("/") + "/" + path
-        return os.path.normpath(path)
-    if name == "popd":
-        return None
-    return cwd
 
 
 # ---------------------------------------------------------------------------
@@ -396,7 +219,7 @@ def _cat_heredoc(command: str, i: int) -> tuple[int, str]:
     return nl + 3, body
 
 
-def _fast_parse(command: str, cwd: str | None, home: str) -> Script | None:
+def fast_parse(command: str, cwd: str | None, home: str) -> Script | None:
     """Read a command in the simple subset, or None when the parser is needed."""
     try:
         tokens = _tokens(command)
@@ -479,8 +302,8 @@ def _fast_simple(stage: list[_Tok], cwd: str | None, home: str) -> Simple | None
     cmd.redirects = redirects
     cmd.assigns = assigns
     if assigns:
-        st = _State(cwd, {})
-        cmd.old_vars = {k: _env_value(k, st, home) for k, _ in assigns}
+        st = ParseState(cwd, {})
+        cmd.old_vars = {k: env_value(k, st, home) for k, _ in assigns}
         cmd.vars = {k: v.text for k, v in assigns}
     return cmd
 
@@ -497,7 +320,7 @@ def parse(command: str, cwd: str | None, home: str, depth: int = 0,
         s.problems.append("commands nested too deeply to analyse")
         return s
     if not variables:
-        fast = _fast_parse(command, cwd, home)
+        fast = fast_parse(command, cwd, home)
         if fast is not None:
             return fast
     from tether.guard.walker import parse_tree

@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import sys
 
-from tether.guard.paths import UNKNOWN
-from tether.guard.shell import (
-    _FOR_VALUES,
+from tether.guard.syntax import (
+    FOR_VALUES,
     MAX_COMMANDS,
+    UNKNOWN,
+    ParseState,
     Redirect,
     Script,
     Simple,
     Word,
-    _env_value,
-    _State,
     decode_ansi_c,
+    env_value,
     track_cwd,
 )
 
@@ -135,7 +135,7 @@ class _Walker:
         data = self.data or b""
         return data[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
-    def word(self, node: Any, st: _State) -> list[Word]:
+    def word(self, node: Any, st: ParseState) -> list[Word]:
         """Evaluate one argument node; unquoted expansions may split into several words."""
         start = len(self.script.commands)
         out = self._word(node, st)
@@ -145,7 +145,7 @@ class _Walker:
                 w.inner = inner
         return out
 
-    def _word(self, node: Any, st: _State) -> list[Word]:
+    def _word(self, node: Any, st: ParseState) -> list[Word]:
         t = node.type
         if t in ("simple_expansion", "expansion"):
             value = self.expansion(node, st)
@@ -156,7 +156,7 @@ class _Walker:
         text, quoted, glob, tilde = self.parts(node, st)
         return [Word(text, self.text(node), quoted, glob, tilde)]
 
-    def parts(self, node: Any, st: _State) -> tuple[str, bool, bool, bool]:
+    def parts(self, node: Any, st: ParseState) -> tuple[str, bool, bool, bool]:
         """(text, quoted, glob, tilde) for a word-like node."""
         t = node.type
         if t == "word" or t == "number":
@@ -214,7 +214,7 @@ class _Walker:
         self.scan(node, st)
         return UNKNOWN, False, False, False
 
-    def expansion(self, node: Any, st: _State) -> str | None:
+    def expansion(self, node: Any, st: ParseState) -> str | None:
         name: str | None = None
         operator: str | None = None
         default: Any = None
@@ -237,7 +237,7 @@ class _Walker:
                 self.scan(c, st)
         if name is None:
             return None
-        value = _env_value(name, st, self.home)
+        value = env_value(name, st, self.home)
         if simple:
             return value
         if operator in (":-", "-", ":=", "="):
@@ -251,14 +251,14 @@ class _Walker:
             self.scan(default, st)
         return None
 
-    def substitution(self, node: Any, st: _State) -> None:
+    def substitution(self, node: Any, st: ParseState) -> None:
         """Commands inside $(...), `...`, <(...), >(...) and $((...)) run too."""
         inner = st.copy()
         for c in node.children:
             if c.is_named:
                 self.statement(c, inner)
 
-    def scan(self, node: Any, st: _State) -> None:
+    def scan(self, node: Any, st: ParseState) -> None:
         """Find and walk substitutions nested anywhere inside an expression node."""
         t = node.type
         if t in ("command_substitution", "process_substitution"):
@@ -270,7 +270,7 @@ class _Walker:
 
     # -- statements -------------------------------------------------------
 
-    def statement(self, node: Any, st: _State) -> None:
+    def statement(self, node: Any, st: ParseState) -> None:
         if len(self.script.commands) >= MAX_COMMANDS:
             if "too many commands to analyse" not in self.script.problems:
                 self.script.problems.append("too many commands to analyse")
@@ -351,7 +351,7 @@ class _Walker:
         snippet = self.text(node).strip().replace("\n", " ")[:40]
         self.script.problems.append(f"cannot parse {snippet!r}" if snippet else "incomplete command")
 
-    def branching(self, node: Any, st: _State) -> None:
+    def branching(self, node: Any, st: ParseState) -> None:
         """Conditions and loops: every branch may run; a cd inside one leaves the folder unknown."""
         inner = st.copy()
         for c in node.children:
@@ -363,7 +363,7 @@ class _Walker:
             if st.vars.get(k, v) != v or k not in st.vars:
                 st.vars[k] = None
 
-    def for_loop(self, node: Any, st: _State) -> None:
+    def for_loop(self, node: Any, st: ParseState) -> None:
         var: str | None = None
         values: list[Word] = []
         body: list[Any] = []
@@ -380,7 +380,7 @@ class _Walker:
                     literal = False
             elif field == "body" or c.type == "do_group":
                 body.append(c)
-        if not literal or not values or len(values) > _FOR_VALUES:
+        if not literal or not values or len(values) > FOR_VALUES:
             bindings: list[str | None] = [None]
         else:
             bindings = [w.text for w in values]
@@ -398,7 +398,7 @@ class _Walker:
         if var:
             st.vars[var] = None
 
-    def function(self, node: Any, st: _State) -> None:
+    def function(self, node: Any, st: ParseState) -> None:
         name = None
         body = None
         for i in range(node.child_count):
@@ -417,7 +417,7 @@ class _Walker:
             self.script.fork_bomb = True
         self.current_function, self.self_calls, self.self_spawn = outer
 
-    def assignment(self, node: Any, st: _State) -> None:
+    def assignment(self, node: Any, st: ParseState) -> None:
         name = None
         value: str | None = ""
         for i in range(node.child_count):
@@ -439,7 +439,7 @@ class _Walker:
         if name is not None:
             st.vars[name] = value
 
-    def declaration(self, node: Any, st: _State) -> None:
+    def declaration(self, node: Any, st: ParseState) -> None:
         argv: list[Word] = []
         for c in node.children:
             if not c.is_named:
@@ -454,7 +454,7 @@ class _Walker:
         cmd = Simple(argv, st.cwd)
         self.script.commands.append(cmd)
 
-    def _hoist(self, node: Any, st: _State) -> Any:
+    def _hoist(self, node: Any, st: ParseState) -> Any:
         """Run all but the last element of a list in the current shell; return the last.
 
         The grammar reads `cd src && make 2>&1 | tail` as `(cd src && make 2>&1) | tail`,
@@ -467,7 +467,7 @@ class _Walker:
             node = named[-1]
         return node
 
-    def pipeline(self, node: Any, st: _State) -> None:
+    def pipeline(self, node: Any, st: ParseState) -> None:
         producers: list[Simple] = []
         stages = [c for c in node.children if c.is_named]
         first = stages[0] if stages else None
@@ -523,7 +523,7 @@ class _Walker:
         for node_after in after:
             self.statement(node_after, st)
 
-    def redirected(self, node: Any, st: _State) -> None:
+    def redirected(self, node: Any, st: ParseState) -> None:
         body = None
         redirects: list[Any] = []
         for i in range(node.child_count):
@@ -559,7 +559,7 @@ class _Walker:
                 for cmd in self.script.commands[begin:begin + 1]:
                     cmd.producers = [heredoc_cmd]
 
-    def redirect(self, node: Any, st: _State, cmd: Simple, trailing: list[Any],
+    def redirect(self, node: Any, st: ParseState, cmd: Simple, trailing: list[Any],
                  own: bool = True) -> None:
         """Attach a redirection to cmd; ``own`` is False when cmd was only guessed as its owner."""
         t = node.type
@@ -618,7 +618,7 @@ class _Walker:
         else:
             self.scan(node, st)
 
-    def command(self, node: Any, st: _State, redirects: list[Any], trailing: list[Any] | None = None) -> None:
+    def command(self, node: Any, st: ParseState, redirects: list[Any], trailing: list[Any] | None = None) -> None:
         argv: list[Word] = []
         prefix: list[tuple[str, Word]] = []
         cmd = Simple(argv, st.cwd)
@@ -670,7 +670,7 @@ class _Walker:
             self.script.problems.append(f"syntax error near {argv[0].text!r}")
         cmd.assigns = prefix
         if prefix:
-            cmd.old_vars = {k: _env_value(k, st, self.home) for k, _ in prefix}
+            cmd.old_vars = {k: env_value(k, st, self.home) for k, _ in prefix}
             cmd.vars = {k: (None if w.dynamic else w.text) for k, w in prefix}
         self.script.commands.append(cmd)
         pending: list[Any] = [] if trailing is None else trailing
@@ -688,7 +688,7 @@ class _Walker:
                 self.self_spawn = True
         self.track_cwd(name, argv, st)
 
-    def track_cwd(self, name: str, argv: list[Word], st: _State) -> None:
+    def track_cwd(self, name: str, argv: list[Word], st: ParseState) -> None:
         st.cwd = track_cwd(name, argv, st.cwd, self.home)
 
 
@@ -719,7 +719,7 @@ def parse_tree(command: str, cwd: str | None, home: str, depth: int,
     walker = _Walker(home, depth)
     walker.data = data
     root = tree.root_node
-    st = _State(cwd, dict(variables or {}))
+    st = ParseState(cwd, dict(variables or {}))
     try:
         walker.statement(root, st)
     except RecursionError:

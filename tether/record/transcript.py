@@ -8,9 +8,13 @@ result, but no hook event. Only complete lines are read, from a saved offset.
 
 from __future__ import annotations
 
-import json
 import os
-from typing import Any
+
+from tether import fastjson
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Read at most this much of a transcript per end of turn; the rest is read next time.
 MAX_READ = 32 << 20
@@ -73,7 +77,7 @@ def read(path: str, offset: int) -> tuple[list[RefusedCall], dict[str, str], int
         if not line.strip():
             continue
         try:
-            entry = json.loads(line)
+            entry = fastjson.loads(line)
         except ValueError:
             continue
         if not isinstance(entry, dict):

@@ -9,13 +9,13 @@ sensitive path classes.
 from __future__ import annotations
 
 from tether.guard import opts
-from tether.guard.effects import _static_stdin_words
-from tether.guard.paths import UNKNOWN
-from tether.guard.shell import Word
+from tether.guard.base import static_stdin_words
+from tether.guard.syntax import UNKNOWN, Word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tether.guard.effects import Analyzer, Cmd
+    from tether.guard.analysis import Analyzer
+    from tether.guard.base import Cmd
 
 
 def h_rm(a: Analyzer, c: Cmd) -> None:
@@ -114,8 +114,6 @@ def h_sed(a: Analyzer, c: Cmd) -> None:
     for w in files:
         a.path("write" if inplace else "read", w, c.cwd, via="sed -i" if inplace else "sed")
     for s in scripts:
-        from tether.guard.interp import sed_script
-
         sed_script(a, s, c)
 
 
@@ -201,22 +199,6 @@ def h_editor(a: Analyzer, c: Cmd) -> None:
                        c.cwd, via=c.name)
 
 
-# Programs that show names, sizes and state but never a file's content: their path
-# arguments are not treated as reads. Anything not listed gets the generic look.
-NO_CONTENT = frozenset({
-    "ls", "stat", "du", "df", "tree", "realpath", "readlink", "dirname", "basename", "test", "[",
-    "[[", "which", "whereis", "type", "exa", "eza", "lsd", "namei", "lsattr", "getfacl", "pwd",
-    "cd", "pushd", "popd", "true", "false", ":", "fd", "fdfind", "locate", "printf", "sleep",
-    "seq", "wait", "read", "exit", "return", "shift", "let", "trap", "ulimit", "umask", "hash",
-    "jobs", "fg", "bg", "disown", "hostname", "uname", "whoami", "id", "groups", "uptime", "ps",
-    "pgrep", "free", "nproc", "arch", "lscpu", "lsblk", "lsusb", "lspci", "who", "w", "pstree",
-    "top", "htop", "btop", "vmstat", "iostat", "clear", "reset", "tput", "stty", "cal",
-    "factor", "numfmt", "getconf", "locale", "mktemp", "uuidgen", "sensors", "lsof", "netstat",
-    "tldr", "apropos", "whatis", "shopt", "compgen", "complete", "unalias", "local", "readonly",
-    "nvidia-smi", "lsmod", "sync",
-})
-
-
 def h_metadata(a: Analyzer, c: Cmd) -> None:
     """ls, stat, du and friends show names and sizes, never contents."""
 
@@ -239,7 +221,7 @@ def h_cpio(a: Analyzer, c: Cmd) -> None:
     """cpio -o and -p take the names of the files to copy on standard input."""
     p = opts.parse(c.args, short_val="FIOEHMRC", long_val=frozenset({
         "file", "pattern-file", "format", "owner", "rsh-command", "message"}))
-    names = _static_stdin_words(c)
+    names = static_stdin_words(c)
     out_mode = p.has("o", "create")
     pass_mode = p.has("p", "pass-through")
     if out_mode or pass_mode:
@@ -474,9 +456,8 @@ def h_tar(a: Analyzer, c: Cmd) -> None:
     extract = p.has("x", "extract", "get")
     create = p.has("c", "create", "r", "append", "u", "update")
     if archive is not None and ":" in archive.text and not archive.text.startswith("/"):
-        from tether.guard.network import contact
 
-        contact(a, archive.text.split(":")[0].split("@")[-1], "shell", "tar with a remote archive")
+        a.contact(archive.text.split(":")[0].split("@")[-1], "shell", "tar with a remote archive")
     if extract:
         a.mutates()
         dest = p.value("C", "directory")
@@ -507,3 +488,38 @@ def h_archive(a: Analyzer, c: Cmd) -> None:
     a.mutates()
     for w in p.operands:
         a.path("read", w, c.cwd, via=c.name, recursive=True)
+
+
+def sed_script(a: Analyzer, script: str, c: Cmd) -> None:
+    """GNU sed can write files (w), read them (r) and run commands (e)."""
+    for raw in script.replace(";", "\n").splitlines():
+        s = raw.strip()
+        while s and (s[0].isdigit() or s[0] in "$,~!+ "):
+            s = s[1:]
+        if s.startswith("/"):
+            end = s.find("/", 1)
+            s = s[end + 1:].lstrip(",0123456789$!/ ") if end != -1 else ""
+        if not s:
+            continue
+        cmd = s[0]
+        arg = s[1:].strip()
+        if cmd in "wW" and arg:
+            a.path("write", Word(arg, arg), c.cwd, via="sed w")
+            a.mutates()
+        elif cmd in "rR" and arg:
+            a.path("read", Word(arg, arg), c.cwd, via="sed r")
+        elif cmd == "e":
+            a.add("exec.dynamic", "sed's e command runs shell commands", raw.strip()[:60])
+        elif cmd == "s" and len(s) > 1:
+            delim = s[1]
+            parts = s[2:].split(delim)
+            if len(parts) >= 3:
+                flags = delim.join(parts[2:])
+                if "w" in flags:
+                    target = flags[flags.index("w") + 1:].strip()
+                    if target:
+                        a.path("write", Word(target, target), c.cwd, via="sed s///w")
+                        a.mutates()
+                if "e" in flags.split("w")[0]:
+                    a.add("exec.dynamic", "sed's s///e flag runs the result as a shell command",
+                          raw.strip()[:60])

@@ -4,8 +4,8 @@ Ordinary work (status, diff, log, add, commit, branching, merging, pushing a
 feature branch) passes. Discarding uncommitted work (reset --hard, checkout or
 restore over files, clean -f, stash drop), deleting branches and tags, force
 pushes, pushes to protected branches and history rewrites are effects with
-their own rules. The current branch is read from ``.git/HEAD`` and remote URLs
-from ``.git/config`` (plain file reads, no git process), so that ``git push``
+their own rules. The current branch is read from ``.git/HEAD``; remote URLs and
+aliases come from git itself (:mod:`tether.guard.gitconfig`), so that ``git push``
 with no arguments on ``main`` and ``git push someremote`` are judged by where
 they really go.
 """
@@ -15,23 +15,15 @@ from __future__ import annotations
 import os
 
 from tether.guard import opts
-from tether.guard.paths import UNKNOWN
-from tether.guard.shell import Word
+from tether.guard.readonly import GIT_READONLY
+from tether.guard.syntax import UNKNOWN, Word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tether.guard.effects import Analyzer, Cmd
+    from tether.guard.analysis import Analyzer
+    from tether.guard.base import Cmd
 
-_READONLY = frozenset({
-    "status", "diff", "log", "show", "blame", "annotate", "shortlog", "describe", "rev-parse",
-    "rev-list", "ls-files", "ls-tree", "cat-file", "grep", "help", "version", "whatchanged",
-    "range-diff", "merge-base", "name-rev", "for-each-ref", "show-ref", "show-branch",
-    "count-objects", "fsck", "check-ignore", "check-attr", "check-ref-format", "cherry", "var",
-    "verify-commit", "verify-tag", "diff-tree", "diff-files", "diff-index", "bugreport",
-    "ls-remote", "fetch", "difftool", "get-tar-commit-id", "verify-pack", "show-index",
-    "column", "credential-cache", "--version", "--help", "",
-})
-_KNOWN = _READONLY | frozenset({
+_KNOWN = GIT_READONLY | frozenset({
     "add", "commit", "merge", "rebase", "cherry-pick", "revert", "pull", "init", "clone", "mv",
     "rm", "am", "apply", "format-patch", "bisect", "submodule", "worktree", "sparse-checkout",
     "lfs", "gc", "notes", "tag", "branch", "stash", "switch", "checkout", "restore", "reset",
@@ -102,37 +94,6 @@ def branch_exists(root: str, name: str) -> bool:
     return f" refs/heads/{name}\n" in packed or f" refs/remotes/origin/{name}\n" in packed
 
 
-def _config_sections(root: str) -> list[str]:
-    texts: list[str] = []
-    gd = git_dir(root)
-    candidates = [os.path.join(gd, "config")] if gd else []
-    candidates.append(os.path.join(os.path.expanduser("~"), ".gitconfig"))
-    for path in candidates:
-        try:
-            with open(path, encoding="utf-8", errors="replace") as fh:
-                texts.append(fh.read(200_000))
-        except OSError:
-            continue
-    return texts
-
-
-def _config_value(root: str, section: str, sub: str | None, key: str) -> str | None:
-    """A value from .git/config or ~/.gitconfig: e.g. ('remote', 'origin', 'url')."""
-    want = f'[{section} "{sub}"]' if sub is not None else f"[{section}]"
-    for text in _config_sections(root):
-        current = ""
-        for line in text.splitlines():
-            s = line.strip()
-            if s.startswith("["):
-                current = s.replace("'", '"')
-                continue
-            if current.lower() == want.lower() and "=" in s:
-                k, _, v = s.partition("=")
-                if k.strip().lower() == key.lower():
-                    return v.strip().strip('"')
-    return None
-
-
 def h_git(a: Analyzer, c: Cmd) -> None:
     args = c.args
     cwd = c.cwd
@@ -175,7 +136,7 @@ def h_git(a: Analyzer, c: Cmd) -> None:
         _check_config(a, cfg.partition("=")[0], cfg.partition("=")[2], c)
     sub = args[i].text.lower() if i < len(args) else ""
     rest = list(args[i + 1:])
-    if sub not in _READONLY:
+    if sub not in GIT_READONLY:
         a.mutates()
     g = _Git(a, c, cwd, rest)
     method = getattr(g, "sub_" + sub.replace("-", "_"), None)
@@ -457,7 +418,7 @@ class _Git:
                       "skips review; push a feature branch and open a pull request", branch)
 
     def _remote_host(self, remote: str | None, what: str) -> None:
-        from tether.guard.network import contact, host_of_remote, host_of_url
+        from tether.guard.hosts import host_of_remote, host_of_url
 
         if not remote or UNKNOWN in remote:
             return
@@ -469,7 +430,7 @@ class _Git:
         if url is None:
             url = self.a.git_remotes.get(remote)
             if url is None:
-                url = _config_value(self.a.root, "remote", remote, "url")
+                url = self.a.policy.git.get(f"remote.{remote}.url")
         if not url:
             return
         if url.startswith("ext::"):
@@ -477,7 +438,7 @@ class _Git:
             return
         host = host_of_url(url) if "://" in url else host_of_remote(url)
         if host:
-            contact(self.a, host, "send" if "push" in what else "fetch", f"{what} {remote}")
+            self.a.contact(host, "send" if "push" in what else "fetch", f"{what} {remote}")
 
     def sub_fetch(self) -> None:
         ops = [t for t in self.texts if not t.startswith("-")]
@@ -588,7 +549,7 @@ class _Git:
                        "who fetches the replacement refs", "git replace")
 
     def alias(self, sub: str) -> None:
-        value = _config_value(self.a.root, "alias", None, sub)
+        value = self.a.policy.git.get(f"alias.{sub}")
         if value is None:
             return
         if value.startswith("!"):

@@ -10,58 +10,15 @@ as shell.
 from __future__ import annotations
 
 from tether.guard import opts
-from tether.guard.effects import _DANGEROUS_ENV, Cmd, _static_stdin_words, static_stdin, words
-from tether.guard.paths import UNKNOWN
-from tether.guard.shell import Word, split_words
+from tether.guard.base import DANGEROUS_ENV, Cmd, static_stdin, static_stdin_words, words
+from tether.guard.shell import split_words
+from tether.guard.source import judge_program_source, judge_stdin_program
+from tether.guard.syntax import UNKNOWN, Word
+from tether.guard.wrapping import RUNNERS, WRAPPERS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tether.guard.effects import Analyzer
-
-
-# Wrappers whose only job is to run the rest of the line (flags taking a value listed).
-_SIMPLE_WRAPPERS: dict[str, tuple[str, frozenset[str]]] = {
-    "nohup": ("", frozenset()),
-    "builtin": ("", frozenset()),
-    "exec": ("a", frozenset()),
-    "nice": ("n", frozenset({"adjustment"})),
-    "ionice": ("cnp", frozenset({"class", "classdata", "pid", "pgid", "uid"})),
-    "stdbuf": ("ioe", frozenset({"input", "output", "error"})),
-    "setsid": ("", frozenset()),
-    "unbuffer": ("", frozenset()),
-    "caffeinate": ("t", frozenset()),
-    "catchsegv": ("", frozenset()),
-    "chronic": ("", frozenset()),
-    "dbus-run-session": ("", frozenset({"config-file"})),
-    "xvfb-run": ("npsfe", frozenset({"server-num", "server-args", "auth-file", "error-file",
-                                       "xauth-protocol"})),
-    "proxychains": ("f", frozenset()),
-    "proxychains4": ("f", frozenset()),
-    "torsocks": ("", frozenset()),
-    "firejail": ("", frozenset()),
-    "valgrind": ("", frozenset()),
-    "faketime": ("", frozenset()),
-    "cpulimit": ("lp", frozenset({"limit", "pid"})),
-    "tsp": ("", frozenset()),
-    "grc": ("c", frozenset()),
-    "aoss": ("", frozenset()),
-    "choom": ("np", frozenset()),
-    "multitime": ("n", frozenset()),
-    "logsave": ("", frozenset()),
-    "entr": ("", frozenset()),
-    "rlwrap": ("aflpsS", frozenset({"logfile"})),
-    "chpst": ("ugUenlmdofcprt", frozenset()),
-}
-
-
-# Tools that run a project command: `uv run pytest`, `poetry run x`, `bundle exec rake`.
-_RUNNERS: dict[str, tuple[str, ...]] = {
-    "uv": ("run",), "poetry": ("run",), "pipenv": ("run",), "pdm": ("run",), "hatch": ("run",),
-    "rye": ("run",), "conda": ("run",), "mamba": ("run",), "micromamba": ("run",),
-    "bundle": ("exec",), "npm": ("exec",), "pnpm": ("exec", "dlx"), "yarn": ("exec", "dlx"),
-    "bun": ("x", "run"), "npx": ("",), "bunx": ("",), "pnpx": ("",), "cabal": ("exec",), "stack": ("exec",), "opam": ("exec",),
-    "nix": ("run", "shell"), "direnv": ("exec",), "dotenv": ("run",),
-}
+    from tether.guard.analysis import Analyzer
 
 
 def h_xargs(a: Analyzer, c: Cmd) -> None:
@@ -186,11 +143,10 @@ def h_parallel(a: Analyzer, c: Cmd) -> None:
             groups[-1].append(args[i].text)
         i += 1
     for h in hosts:
-        from tether.guard.network import contact
 
-        contact(a, h.split("@")[-1], "shell", "parallel --sshlogin")
+        a.contact(h.split("@")[-1], "shell", "parallel --sshlogin")
     if not groups:
-        values = _static_stdin_words(c)
+        values = static_stdin_words(c)
         groups = [values if values is not None else [UNKNOWN]]
     combos: list[list[str]] = [[]]
     for g in groups:
@@ -214,8 +170,8 @@ def h_parallel(a: Analyzer, c: Cmd) -> None:
 
 
 def h_simple_wrapper(a: Analyzer, c: Cmd) -> None:
-    short, long_val = _SIMPLE_WRAPPERS[c.name]
-    p = opts.parse(c.args, short_val=short, long_val=long_val, stop=True)
+    w = WRAPPERS[c.name]
+    p = opts.parse(c.args, short_val=w.short, long_val=w.long, stop=True)
     for values in p.values.values():
         for v in values:
             a.generic_word(v, c, unknown=True)
@@ -224,7 +180,10 @@ def h_simple_wrapper(a: Analyzer, c: Cmd) -> None:
         a.path("write", logfile, c.cwd, via="rlwrap -l")
     if c.name == "exec" and not p.rest:
         return
-    a.argv(c.sub(p.rest))
+    rest = p.rest
+    if c.name == "logsave" and rest:
+        a.path("write", rest[0], c.cwd, via="logsave")
+    a.argv(c.sub(rest[w.skip:]))
 
 
 def h_sudo(a: Analyzer, c: Cmd) -> None:
@@ -314,7 +273,7 @@ def h_env(a: Analyzer, c: Cmd) -> None:
             i += 1
         elif "=" in t and not t.startswith("="):
             name, _, _value = t.partition("=")
-            if name in _DANGEROUS_ENV or name == "LD_PRELOAD":
+            if name in DANGEROUS_ENV or name == "LD_PRELOAD":
                 a.env_program(name, Word(t.split("=", 1)[1], args[i].raw), c.simple, c.depth)
             i += 1
         else:
@@ -410,7 +369,7 @@ def h_script(a: Analyzer, c: Cmd) -> None:
 
 def h_runner(a: Analyzer, c: Cmd) -> None:
     """`uv run pytest`, `bundle exec rspec`: the rest of the line is the command."""
-    verbs = _RUNNERS.get(c.name, ())
+    verbs = RUNNERS.get(c.name, ())
     args = c.args
     i = 0
     while i < len(args) and args[i].text.startswith("-"):
@@ -432,9 +391,7 @@ def h_runner(a: Analyzer, c: Cmd) -> None:
                 p.rest = p.rest[1:]
             a.argv(c.sub(p.rest))
         return
-    from tether.guard.network import h_package_manager
-
-    h_package_manager(a, c)
+    a.dispatch("pip", c)  # `uv add`, `poetry add`: a package manager's own verbs
 
 
 def h_busybox(a: Analyzer, c: Cmd) -> None:
@@ -447,8 +404,6 @@ def h_eval(a: Analyzer, c: Cmd) -> None:
     for w in c.args:
         if w.dynamic:
             # eval "$(curl ...)" runs what the substitution fetched.
-            from tether.guard.interp import judge_program_source
-
             if w.inner and judge_program_source(a, w.inner, "eval"):
                 return
             a.add("exec.dynamic", "eval runs text that is only known at run time; run the "
@@ -461,8 +416,6 @@ def h_source(a: Analyzer, c: Cmd) -> None:
     if not c.args:
         return
     w = c.args[0]
-    from tether.guard.interp import judge_stdin_program
-
     if w.text in ("/dev/stdin", "-", "/proc/self/fd/0"):
         judge_stdin_program(a, c, "shell", c.name)
         return

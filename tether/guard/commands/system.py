@@ -10,11 +10,12 @@ self-protection.
 from __future__ import annotations
 
 from tether.guard import opts
-from tether.guard.effects import static_stdin
+from tether.guard.base import static_stdin
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tether.guard.effects import Analyzer, Cmd
+    from tether.guard.analysis import Analyzer
+    from tether.guard.base import Cmd
 
 
 _SECRET_VAR_WORDS = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE",

@@ -10,71 +10,13 @@ live here too.
 from __future__ import annotations
 
 from tether.guard import opts
-from tether.guard.paths import UNKNOWN
-from tether.guard.shell import Word
+from tether.guard.hosts import host_of_remote, host_of_url
+from tether.guard.syntax import UNKNOWN, Word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tether.guard.effects import Analyzer, Cmd
-
-_LOOPBACK = frozenset({"localhost", "127.0.0.1", "::1", "0:0:0:0:0:0:0:1", "ip6-localhost"})
-_KIND_RULE = {"fetch": "net.fetch", "send": "net.send", "raw": "net.raw",
-              "shell": "net.remote-shell", "listen": "net.listen", "tunnel": "net.tunnel"}
-
-
-def looks_like_ip(text: str) -> bool:
-    parts = text.split(".")
-    if len(parts) != 4:
-        return False
-    return all(p.isdigit() and len(p) <= 3 and int(p) <= 255 for p in parts)
-
-
-def host_of_url(url: str) -> str | None:
-    """The host of a URL (scheme://[user@]host[:port]/...), lower-cased."""
-    if "://" not in url:
-        return None
-    rest = url.split("://", 1)[1]
-    for sep in "/?#":
-        rest = rest.split(sep, 1)[0]
-    rest = rest.rsplit("@", 1)[-1]
-    if rest.startswith("["):
-        return rest[1:].split("]", 1)[0].lower()
-    return rest.split(":", 1)[0].lower() or None
-
-
-def host_of_remote(text: str) -> str | None:
-    """The host of an scp/rsync style operand ``[user@]host:path``; None for a local path."""
-    if "://" in text:
-        return host_of_url(text)
-    if ":" not in text or text.startswith(("/", ".", "~")):
-        return None
-    head = text.split(":", 1)[0]
-    if "/" in head or not head:
-        return None
-    return head.rsplit("@", 1)[-1].lower()
-
-
-def is_loopback(host: str) -> bool:
-    return host in _LOOPBACK or host.startswith("127.")
-
-
-def contact(a: Analyzer, host: str, kind: str, what: str) -> None:
-    """Record contact with a host unless it is this machine or on the allowlist."""
-    host = host.strip().strip("[]").lower()
-    rule = _KIND_RULE[kind]
-    if not host or UNKNOWN in host:
-        a.add(rule, f"{what}: the host is only known at run time, so it cannot be checked "
-              "against the network allowlist", "?")
-        return
-    if is_loopback(host) or (host in ("0.0.0.0", "::") and kind != "listen"):
-        return
-    if a.policy.host_allowed(host):
-        return
-    verb = {"fetch": "contacts", "send": "sends data to", "raw": "opens a raw connection to",
-            "shell": "opens a remote session on", "listen": "listens for connections on",
-            "tunnel": "exposes this machine through"}[kind]
-    a.add(rule, f"{what}: it {verb} {host}, which is not on the network allowlist; add the host "
-          "to [network] allow in .tether/policy.toml if it is expected", host)
+    from tether.guard.analysis import Analyzer
+    from tether.guard.base import Cmd
 
 
 # ---------------------------------------------------------------------------
@@ -138,7 +80,7 @@ def h_curl(a: Analyzer, c: Cmd) -> None:
         if scheme in ("gopher", "dict", "telnet", "ldap", "smb", "smtp", "smtps", "tftp", "ftp",
                       "mqtt"):
             kind = "raw" if scheme in ("gopher", "dict", "telnet") else "send" if upload else kind
-        contact(a, host or (UNKNOWN if u.dynamic else ""), kind, f"curl {t.replace(UNKNOWN, '?')}")
+        a.contact(host or (UNKNOWN if u.dynamic else ""), kind, f"curl {t.replace(UNKNOWN, '?')}")
 
 
 def h_wget(a: Analyzer, c: Cmd) -> None:
@@ -170,7 +112,7 @@ def h_wget(a: Analyzer, c: Cmd) -> None:
     for u in p.operands:
         t = u.text
         host = host_of_url(t) if "://" in t else t.split("/", 1)[0].split(":", 1)[0]
-        contact(a, host or (UNKNOWN if u.dynamic else ""), "send" if sends else "fetch",
+        a.contact(host or (UNKNOWN if u.dynamic else ""), "send" if sends else "fetch",
                 f"wget {t.replace(UNKNOWN, '?')}")
 
 
@@ -193,7 +135,7 @@ def h_httpie(a: Analyzer, c: Cmd) -> None:
     host = host_of_url(url) if "://" in url else url.split("/", 1)[0].split(":", 1)[0]
     if not host or url.startswith(":"):
         host = "localhost"
-    contact(a, host, "send" if items else "fetch", f"{c.name} {url}")
+    a.contact(host, "send" if items else "fetch", f"{c.name} {url}")
 
 
 def h_nc(a: Analyzer, c: Cmd) -> None:
@@ -211,10 +153,10 @@ def h_nc(a: Analyzer, c: Cmd) -> None:
     if out is not None:
         a.path("write", out, c.cwd, via=c.name)
     if listen:
-        contact(a, "0.0.0.0", "listen", f"{c.name} -l")
+        a.contact("0.0.0.0", "listen", f"{c.name} -l")
         return
     for h in hosts[:1]:
-        contact(a, h, "raw", f"{c.name} {h}")
+        a.contact(h, "raw", f"{c.name} {h}")
 
 
 def h_socat(a: Analyzer, c: Cmd) -> None:
@@ -234,10 +176,10 @@ def h_socat(a: Analyzer, c: Cmd) -> None:
             if "LISTEN" in kind or kind in ("TCP-L", "TCP4-L", "TCP6-L", "UDP-L", "UDP-RECV",
                                              "OPENSSL-LISTEN", "SSL-L"):
                 listen = True
-                contact(a, "0.0.0.0", "listen", f"socat {t}")
+                a.contact("0.0.0.0", "listen", f"socat {t}")
             else:
                 host = rest.split(",", 1)[0].rsplit(":", 1)[0]
-                contact(a, host, "raw", f"socat {t}")
+                a.contact(host, "raw", f"socat {t}")
             net = True
         elif kind in ("FILE", "OPEN", "CREATE", "GOPEN", "CREAT", "PIPE") or t.startswith("/"):
             path = rest.split(",", 1)[0] if kind in ("FILE", "OPEN", "CREATE", "GOPEN", "CREAT", "PIPE") else t.split(",", 1)[0]
@@ -254,7 +196,7 @@ def h_socat(a: Analyzer, c: Cmd) -> None:
 def h_telnet(a: Analyzer, c: Cmd) -> None:
     ops = [w.text for w in c.args if not w.text.startswith("-")]
     if ops:
-        contact(a, ops[0], "raw", f"{c.name} {ops[0]}")
+        a.contact(ops[0], "raw", f"{c.name} {ops[0]}")
 
 
 def h_ssh(a: Analyzer, c: Cmd) -> None:
@@ -274,7 +216,7 @@ def h_ssh(a: Analyzer, c: Cmd) -> None:
     if not p.rest:
         return
     host = p.rest[0].text.rsplit("@", 1)[-1].split(":", 1)[0]
-    contact(a, host, "shell", f"ssh {host}")
+    a.contact(host, "shell", f"ssh {host}")
     remote = p.rest[1:]
     if remote:
         a.nested(" ".join(w.text for w in remote), None, c.depth, f"ssh {host}")
@@ -296,11 +238,11 @@ def h_scp(a: Analyzer, c: Cmd) -> None:
     for s in sources:
         sh = host_of_remote(s.text)
         if sh:
-            contact(a, sh, "shell", f"{c.name} from {sh}")
+            a.contact(sh, "shell", f"{c.name} from {sh}")
         else:
             a.path("read", s, c.cwd, via=c.name, recursive="r" in p.flags)
     if dest_host:
-        contact(a, dest_host, "shell", f"{c.name} to {dest_host}")
+        a.contact(dest_host, "shell", f"{c.name} to {dest_host}")
     else:
         a.path("write", dest, c.cwd, via=c.name)
 
@@ -329,14 +271,14 @@ def h_rsync(a: Analyzer, c: Cmd) -> None:
     for s in sources:
         sh = host_of_remote(s.text)
         if sh:
-            contact(a, sh, "shell", f"rsync from {sh}")
+            a.contact(sh, "shell", f"rsync from {sh}")
         else:
             a.path("read", s, c.cwd, via="rsync", recursive=True)
             if "remove-source-files" in p.flags:
                 a.path("delete", s, c.cwd, via="rsync --remove-source-files", recursive=True)
     dh = host_of_remote(dest.text)
     if dh:
-        contact(a, dh, "shell", f"rsync to {dh}")
+        a.contact(dh, "shell", f"rsync to {dh}")
     else:
         a.path("write", dest, c.cwd, via="rsync")
         if delete:
@@ -352,7 +294,7 @@ def h_remote_tool(a: Analyzer, c: Cmd) -> None:
         if t.startswith("\\\\") or t.startswith("//"):
             host = t.strip("\\/").split("\\")[0].split("/")[0]
         if host:
-            contact(a, host, "shell", f"{c.name} {host}")
+            a.contact(host, "shell", f"{c.name} {host}")
             break
     if c.name == "sshfs" and len(p.operands) >= 2:
         a.path("write", p.operands[-1], c.cwd, via="sshfs")
@@ -377,7 +319,7 @@ def h_aria2c(a: Analyzer, c: Cmd) -> None:
     for u in p.operands:
         h = host_of_url(u.text)
         if h:
-            contact(a, h, "fetch", f"aria2c {u.text}")
+            a.contact(h, "fetch", f"aria2c {u.text}")
 
 
 def h_lwp(a: Analyzer, c: Cmd) -> None:
@@ -386,7 +328,7 @@ def h_lwp(a: Analyzer, c: Cmd) -> None:
         if w.text.lower().startswith("file:"):
             a.path("read", Word("/" + w.text.split(":", 1)[1].lstrip("/"), w.raw), c.cwd, via=c.name)
         elif "://" in w.text:
-            contact(a, host_of_url(w.text) or "", "fetch", f"{c.name} {w.text}")
+            a.contact(host_of_url(w.text) or "", "fetch", f"{c.name} {w.text}")
         elif i > 0:
             a.path("write", w, c.cwd, via=c.name)
 
@@ -401,9 +343,9 @@ def h_openssl(a: Analyzer, c: Cmd) -> None:
         t = args[i].text
         nxt = args[i + 1] if i + 1 < len(args) else None
         if t == "-connect" and nxt is not None:
-            contact(a, nxt.text.rsplit(":", 1)[0], "raw", f"openssl {sub} -connect")
+            a.contact(nxt.text.rsplit(":", 1)[0], "raw", f"openssl {sub} -connect")
         elif t == "-accept":
-            contact(a, "0.0.0.0", "listen", f"openssl {sub}")
+            a.contact("0.0.0.0", "listen", f"openssl {sub}")
         elif t in ("-in", "-inkey", "-key", "-passin") and nxt is not None:
             if not nxt.text.startswith(("pass:", "env:")):
                 a.path("read", Word(nxt.text.removeprefix("file:"), nxt.raw), c.cwd, via="openssl")
@@ -415,9 +357,7 @@ def h_openssl(a: Analyzer, c: Cmd) -> None:
 def h_tunnel(a: Analyzer, c: Cmd) -> None:
     args = [w.text for w in c.args]
     if c.name == "code" and (not args or args[0] != "tunnel"):
-        from tether.guard.files import h_editor
-
-        h_editor(a, c)
+        a.dispatch("vim", c)  # `code FILE` opens an editor
         return
     if c.name == "tailscale" and (not args or args[0] not in ("serve", "funnel")):
         return
@@ -436,9 +376,7 @@ def h_listen_server(a: Analyzer, c: Cmd) -> None:
 
 def h_nmap(a: Analyzer, c: Cmd) -> None:
     a.add("net.raw", f"{c.name} scans hosts on the network; ask the user", c.name)
-    from tether.guard.effects import Analyzer as _A
-
-    _A.generic(a, c)
+    a.generic(c)
 
 
 def h_ping(a: Analyzer, c: Cmd) -> None:
@@ -530,4 +468,4 @@ def h_package_manager(a: Analyzer, c: Cmd) -> None:
         if url and "://" in url:
             host = host_of_url(url)
             if host:
-                contact(a, host, "fetch", f"{name} {verb} from {url}")
+                a.contact(host, "fetch", f"{name} {verb} from {url}")

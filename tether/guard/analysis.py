@@ -14,29 +14,35 @@ from __future__ import annotations
 
 import os
 
+from tether.guard.base import DANGEROUS_ENV, SHELLS, Cmd, Effect, Unit
 from tether.guard.catalog import risk_of
+from tether.guard.globs import name_match
+from tether.guard.hosts import host_of_url, is_loopback, looks_like_ip
 from tether.guard.paths import (
     HARMLESS_DEVICES,
-    UNKNOWN,
     Place,
     absolute,
     is_disk_device,
     place,
     within,
 )
-from tether.guard.policy import RANK, Policy
-from tether.guard.shell import Script, Simple, Word, parse, split_words
+from tether.guard.policy import Policy
+from tether.guard.readonly import is_readonly
+from tether.guard.registry import target_of
+from tether.guard.shell import parse, split_words
+from tether.guard.syntax import UNKNOWN, Script, Simple, Word, command_name, decode_ansi_c
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
     from typing import Any, TypeAlias
 
-    Handler: TypeAlias = Callable[["Analyzer", "Cmd"], None]
+    Handler: TypeAlias = Callable[["Analyzer", Cmd], None]
 
 
-
-
+# Contact with a host, by kind: the rule it falls under.
+KIND_RULE = {"fetch": "net.fetch", "send": "net.send", "raw": "net.raw",
+             "shell": "net.remote-shell", "listen": "net.listen", "tunnel": "net.tunnel"}
 _OUTPUT_LONG = ("out", "log", "save", "write", "dump", "export", "report", "junit")
 # Long options of unknown programs whose value is a command line the program runs.
 _PROGRAM_OPTS = ("command", "cmd", "exec", "script", "hook", "editor", "pager", "filter",
@@ -44,72 +50,6 @@ _PROGRAM_OPTS = ("command", "cmd", "exec", "script", "hook", "editor", "pager", 
 _SHELL_PATHS = ("/bin/sh", "/bin/bash", "/bin/zsh", "/bin/dash", "/bin/ksh", "/bin/csh",
                 "/bin/tcsh", "/usr/bin/sh", "/usr/bin/bash", "/usr/bin/zsh", "/usr/bin/dash",
                 "/usr/local/bin/bash", "/bin/busybox", "/usr/bin/env sh", "/usr/bin/env bash")
-_DANGEROUS_ENV = frozenset({"PAGER", "GIT_PAGER", "EDITOR", "VISUAL", "GIT_EDITOR", "LESSOPEN",
-                            "LESSCLOSE", "GIT_SSH_COMMAND", "GIT_SSH", "GIT_EXTERNAL_DIFF",
-                            "BASH_ENV", "ENV", "PROMPT_COMMAND", "MANPAGER", "SYSTEMD_PAGER",
-                            "GIT_ASKPASS", "SSH_ASKPASS", "CRASHPAGER", "SUDO_ASKPASS"})
-
-
-class Effect:
-    """One thing a tool call would do, the rule it falls under and that rule's decision."""
-
-    __slots__ = ("decision", "reason", "risk", "rule", "target")
-
-    def __init__(self, rule: str, risk: str, decision: str, reason: str, target: str | None) -> None:
-        self.rule = rule
-        self.risk = risk
-        self.decision = decision
-        self.reason = reason
-        self.target = target
-
-    def to_json(self) -> dict[str, Any]:
-        return {"rule": self.rule, "risk": self.risk, "decision": self.decision,
-                "reason": self.reason, "target": self.target}
-
-
-class Cmd:
-    """A command about to be analysed: its words, where it runs, what feeds its input."""
-
-    __slots__ = ("argv", "cwd", "depth", "name", "simple")
-
-    def __init__(self, argv: list[Word], cwd: str | None, simple: Simple, depth: int) -> None:
-        self.argv = argv
-        self.cwd = cwd
-        self.simple = simple
-        self.depth = depth
-        self.name = command_name(argv[0].text) if argv else ""
-
-    @property
-    def args(self) -> list[Word]:
-        return self.argv[1:]
-
-    def text(self) -> str:
-        return " ".join(w.text for w in self.argv).replace(UNKNOWN, "?")
-
-    def sub(self, argv: list[Word], cwd: str | None = None) -> Cmd:
-        return Cmd(argv, self.cwd if cwd is None else cwd, self.simple, self.depth)
-
-
-class Unit:
-    """One simple command as task scope sees it: its text at each wrapper level."""
-
-    __slots__ = ("readonly", "texts")
-
-    def __init__(self) -> None:
-        self.texts: list[str] = []
-        self.readonly = True
-
-
-def command_name(text: str) -> str:
-    base = text.rsplit("/", 1)[-1] if "/" in text else text
-    base = base.lower()
-    if base.endswith(".exe"):
-        base = base[:-4]
-    return base
-
-
-def words(texts: list[str]) -> list[Word]:
-    return [Word(t, t) for t in texts]
 
 
 class Analyzer:
@@ -145,6 +85,35 @@ class Analyzer:
 
     def mutates(self) -> None:
         self.unit.readonly = False
+
+    def contact(self, host: str, kind: str, what: str) -> None:
+        """Record contact with a host unless it is this machine or on the allowlist."""
+        host = host.strip().strip("[]").lower()
+        rule = KIND_RULE[kind]
+        if not host or UNKNOWN in host:
+            self.add(rule, f"{what}: the host is only known at run time, so it cannot be checked "
+                  "against the network allowlist", "?")
+            return
+        if is_loopback(host) or (host in ("0.0.0.0", "::") and kind != "listen"):
+            return
+        if self.policy.host_allowed(host):
+            return
+        verb = {"fetch": "contacts", "send": "sends data to", "raw": "opens a raw connection to",
+                "shell": "opens a remote session on", "listen": "listens for connections on",
+                "tunnel": "exposes this machine through"}[kind]
+        self.add(rule, f"{what}: it {verb} {host}, which is not on the network allowlist; add the host "
+              "to [network] allow in .tether/policy.toml if it is expected", host)
+
+    def dispatch(self, name: str, cmd: Cmd) -> bool:
+        """Hand a command to the handler of another program name (``python -m pip`` is pip).
+
+        Handlers reach each other only through here, so no handler module imports another.
+        """
+        handler = handler_for(name)
+        if handler is None:
+            return False
+        handler(self, cmd)
+        return True
 
     # -- entry points -----------------------------------------------------
 
@@ -182,7 +151,7 @@ class Analyzer:
         if depth == 0:
             self.parsed.append(s.to_json())
         for name, value in s.assigns:
-            if (name in _DANGEROUS_ENV or name.startswith("GIT_CONFIG") or name == "LD_PRELOAD"
+            if (name in DANGEROUS_ENV or name.startswith("GIT_CONFIG") or name == "LD_PRELOAD"
                     or name.endswith(("_COMMAND", "_CMD", "PAGER", "EDITOR", "ASKPASS"))):
                 self.env_program(name, value, s, depth)
         self.redirects(s, depth)
@@ -249,8 +218,6 @@ class Analyzer:
         name = command_name(s.argv[0].text)
         content: str | None = None
         if name in ("echo", "printf"):
-            from tether.guard.shell import decode_ansi_c
-
             args = [w.text for w in s.argv[1:]]
             escapes = name == "printf"
             while name == "echo" and args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
@@ -295,7 +262,7 @@ class Analyzer:
             first = text.split("\n", 1)[0]
             if first.startswith("#!"):
                 interp = command_name(first[2:].split()[-1] if "env" in first else first[2:].split()[0]) if first[2:].split() else "sh"
-                from tether.guard.interp import language_of
+                from tether.guard.source import language_of
 
                 lang = language_of(interp)
             else:
@@ -305,7 +272,7 @@ class Analyzer:
         if lang == "shell":
             self.nested(text, c.cwd, c.depth, what)
         else:
-            from tether.guard.interp import analyse_code
+            from tether.guard.source import analyse_code
 
             analyse_code(self, c, lang, text, what)
 
@@ -316,9 +283,7 @@ class Analyzer:
             self.add("net.reverse-shell", f"a shell wired to {target} hands control of this "
                      "machine to whoever is at the other end", target)
             return
-        from tether.guard.network import contact
-
-        contact(self, host, "raw", f"a connection through {target}")
+        self.contact(host, "raw", f"a connection through {target}")
 
     # -- dispatch ---------------------------------------------------------
 
@@ -343,8 +308,6 @@ class Analyzer:
                     self.mutates()
                 return
         name = cmd.name
-        from tether.guard.readonly import is_readonly
-
         if not is_readonly(name, [w.text for w in cmd.args]):
             self.mutates()
         if "/" in first.text:
@@ -537,8 +500,6 @@ class Analyzer:
 
     def generic_word(self, w: Word, cmd: Cmd, unknown: bool) -> None:
         """Look at one argument of a program for secret files, start-up files and hosts."""
-        from tether.guard.network import contact, host_of_url, looks_like_ip
-
         t = w.text
         if not t or UNKNOWN in t:
             return
@@ -553,7 +514,7 @@ class Analyzer:
                 return
             host = host_of_url(t)
             if host:
-                contact(self, host, "fetch", f"{cmd.name} is given the address {t}")
+                self.contact(host, "fetch", f"{cmd.name} is given the address {t}")
             return
         candidates = [t]
         if t.startswith("@"):
@@ -569,13 +530,11 @@ class Analyzer:
                 self.path("mention" if unknown else "read",
                           Word(c, w.raw, w.quoted, False, w.tilde and c is t), cmd.cwd, via=cmd.name)
         if unknown and looks_like_ip(t.split(":")[0]):
-            contact(self, t.split(":")[0], "raw", f"{cmd.name} is given the address {t}")
+            self.contact(t.split(":")[0], "raw", f"{cmd.name} is given the address {t}")
 
 
 def expand_glob(pattern: str, limit: int = 200) -> list[str]:
     """Expand a glob in the last path component against the file system, as the shell would."""
-    from tether.guard.globs import name_match
-
     parent, name = os.path.split(pattern)
     if any(c in parent for c in "*?["):
         return []
@@ -598,54 +557,6 @@ def expand_glob(pattern: str, limit: int = 200) -> list[str]:
 # Standard input
 
 
-def _static_stdin_words(c: Cmd) -> list[str] | None:
-    text = static_stdin(c)
-    if text is None:
-        return None
-    return split_words(text)
-
-
-def static_stdin(c: Cmd) -> str | None:
-    """The text on a command's standard input when it is known literally (echo/printf, heredoc)."""
-    s = c.simple
-    if s.stdin is not None:
-        return s.stdin
-    if not s.producers:
-        return None
-    from tether.guard.interp import program
-
-    texts: list[str] = []
-    for p in s.producers:
-        argv = program([w.text for w in p.argv])
-        if not argv:
-            return None
-        name = command_name(argv[0])
-        if name == "echo":
-            args = argv[1:]
-            while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
-                args.pop(0)
-            texts.append(" ".join(args))
-        elif name == "printf":
-            args = argv[1:]
-            if args and args[0] == "--":
-                args.pop(0)
-            if args:
-                from tether.guard.shell import decode_ansi_c
-
-                fmt = decode_ansi_c(args[0])
-                texts.append(fmt.replace("%s", " ".join(args[1:])) if "%s" in fmt else
-                             fmt + (" " + " ".join(args[1:]) if args[1:] else ""))
-        elif name in ("cat", "tee") and p.stdin is not None:
-            texts.append(p.stdin)
-        else:
-            return None
-    text = "\n".join(texts)
-    return None if UNKNOWN in text else text
-
-
-SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "fish", "csh",
-                    "tcsh", "elvish", "posh", "rbash", "pdksh", "oksh", "loksh", "nu", "xonsh"})
-
 _RESOLVED: dict[str, Handler | None] = {}
 
 
@@ -653,21 +564,13 @@ def handler_for(name: str) -> Handler | None:
     """The analyser for a command name, importing its module on first use."""
     if name in _RESOLVED:
         return _RESOLVED[name]
-    from tether.guard.registry import target_of
-
     target = target_of(name)
     fn: Handler | None = None
     if target is not None:
         module_name, func = target.split(".", 1)
-        module = __import__(f"tether.guard.{module_name}", fromlist=[func])
+        module = __import__(f"tether.guard.commands.{module_name}", fromlist=[func])
         fn = getattr(module, func)
     _RESOLVED[name] = fn
     return fn
 
 
-def verdict_of(effects: list[Effect]) -> str:
-    best = "allow"
-    for e in effects:
-        if RANK[e.decision] > RANK[best]:
-            best = e.decision
-    return best

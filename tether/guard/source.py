@@ -1,99 +1,50 @@
-"""Shells and interpreters: code passed on the command line, on standard input or in a here-document.
+"""The source scanner: what a program in another language would do, read from its text.
 
-Shell text (``bash -c``, ``eval``, a here-document fed to ``sh``) is parsed and
-analysed like any command line. Code for other languages (``python -c``,
-``node -e``, ``perl -e``, awk programs, ...) is not parsed: it is scanned for
-the calls that matter (running a shell command, deleting or writing files,
-opening sockets, evaluating decoded text) and its string literals are taken as
-the arguments of those calls. A shell command found in a literal given to
-``os.system``, ``execSync`` or the like is analysed in turn. A destructive
-file call in a one-liner is asked about whatever its target, because the
-target may be built at run time; a target that is plainly catastrophic is
-denied.
-
-Programs arriving through a pipe are judged by their source: downloaded
-(``curl ... | sh``) or decoded (``base64 -d | sh``) code is denied, literal
-text from echo or printf is analysed, anything else is asked about.
+Programs reach the guard as text: ``python -c CODE``, a script about to run, a
+heredoc piped into an interpreter, an ``eval``. The scanner looks for the calls
+that matter (running commands, deleting or writing files, opening sockets,
+sending data, decoding payloads) and records them as effects, as the shell
+analysis does for shell commands. It also judges where a program comes from:
+code fetched from the network or decoded at run time cannot be reviewed.
+Nothing is ever evaluated.
 """
 
 from __future__ import annotations
 
-from tether.guard import opts
-from tether.guard.paths import UNKNOWN
-from tether.guard.shell import Simple, Word
+from tether.guard.base import static_stdin
+from tether.guard.hosts import host_of_url, looks_like_ip
+from tether.guard.syntax import UNKNOWN, Simple, Word, command_name
+from tether.guard.wrapping import program
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from tether.guard.effects import Analyzer, Cmd
+    from tether.guard.analysis import Analyzer
+    from tether.guard.base import Cmd
 
+
+# Longer programs are not scanned.
 MAX_CODE = 65536
+
+
 MAX_LITERALS = 64
+
 
 _FETCHERS = frozenset({"curl", "wget", "wget2", "fetch", "http", "https", "xh", "nc", "ncat",
                        "netcat", "aria2c", "lwp-request", "lwp-download", "get", "socat", "ssh",
                        "scp", "tftp", "ftp", "telnet", "openssl", "invoke-webrequest", "iwr",
                        "httpie", "axel", "gh", "s3cmd", "aws", "gsutil"})
+
+
 _DECODE_FLAGS = {"base64": ("-d", "--decode", "-D"), "base32": ("-d", "--decode"),
                  "basenc": ("-d", "--decode"), "xxd": ("-r", "-revert", "-rp", "-pr"),
                  "openssl": ("-d", "base64", "-base64", "-a")}
+
+
 _DECODERS = frozenset({"uudecode", "gunzip", "zcat", "bzcat", "xzcat", "unxz", "bunzip2", "rev",
                        "tr", "unzstd", "lz4cat", "unlzma", "base64url"})
 
 
-# Wrappers to see through when asking what program a pipeline stage really is:
-# name -> (short options taking a value, positional words to skip after the options).
-_PEEL = {"sudo": ("ugpCDhrtUTRc", 0), "doas": ("uC", 0), "env": ("uCPS", 0), "command": ("", 0),
-         "nice": ("n", 0), "nohup": ("", 0), "timeout": ("sk", 1), "gtimeout": ("sk", 1),
-         "stdbuf": ("ioe", 0), "ionice": ("cnp", 0), "time": ("fo", 0), "exec": ("a", 0),
-         "busybox": ("", 0), "setsid": ("", 0), "unbuffer": ("", 0), "builtin": ("", 0),
-         "chrt": ("", 1), "taskset": ("", 1), "torsocks": ("", 0), "proxychains": ("f", 0)}
-
-
-def program(argv: list[str]) -> list[str]:
-    """The command a stage runs once wrappers (sudo -u root, env X=1, timeout 5, ...) are peeled."""
-    from tether.guard.effects import command_name
-    from tether.guard.wrappers import _RUNNERS
-
-    for _ in range(8):
-        if not argv:
-            return argv
-        name = command_name(argv[0])
-        if name in _RUNNERS:
-            verbs = _RUNNERS[name]
-            rest = [a for a in argv[1:]]
-            while rest and rest[0].startswith("-"):
-                rest = rest[1:]
-            if verbs == ("",):
-                argv = rest
-                continue
-            if rest and rest[0] in verbs:
-                rest = rest[1:]
-                while rest and rest[0].startswith("-"):
-                    rest = rest[1:]
-                argv = rest
-                continue
-            return argv
-        if name not in _PEEL:
-            return argv
-        takes, skip = _PEEL[name]
-        i = 1
-        while i < len(argv):
-            a = argv[i]
-            if a == "--":
-                i += 1
-                break
-            if a.startswith("-") and len(a) > 1:
-                i += 2 if (len(a) == 2 and a[1] in takes) else 1
-            elif name == "env" and "=" in a:
-                i += 1
-            else:
-                break
-        argv = argv[i + skip:]
-    return argv
-
-
 def is_fetcher(cmd: Simple) -> bool:
-    from tether.guard.effects import command_name
 
     argv = program([w.text for w in cmd.argv])
     if not argv:
@@ -108,7 +59,6 @@ def is_fetcher(cmd: Simple) -> bool:
 
 
 def is_decoder(cmd: Simple) -> bool:
-    from tether.guard.effects import command_name
 
     argv = program([w.text for w in cmd.argv])
     if not argv:
@@ -138,9 +88,9 @@ def language_of(interpreter: str) -> str | None:
     name = interpreter.lower().rsplit("/", 1)[-1]
     if name in ("sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "busybox"):
         return "shell"
-    key = name if name in _INTERP else name.rstrip("0123456789.-")
-    if key in _INTERP:
-        return _INTERP[key][0]
+    key = name if name in INTERPRETERS else name.rstrip("0123456789.-")
+    if key in INTERPRETERS:
+        return INTERPRETERS[key][0]
     if key in ("go",):
         return "go"
     return None
@@ -161,7 +111,6 @@ def judge_program_source(a: Analyzer, sources: list[Simple], what: str) -> bool:
 
 def judge_stdin_program(a: Analyzer, c: Cmd, lang: str, what: str) -> None:
     """A shell or interpreter reading its program from standard input."""
-    from tether.guard.effects import static_stdin
 
     s = c.simple
     if s.stdin is not None:
@@ -175,7 +124,7 @@ def judge_stdin_program(a: Analyzer, c: Cmd, lang: str, what: str) -> None:
     if text is not None:
         run_code(a, c, lang, text, what)
         return
-    from tether.guard.effects import command_name
+    from tether.guard.syntax import command_name
 
     names = {command_name(p.argv[0].text) for p in s.producers if p.argv}
     if names <= {"cat", "tee"} and all(len(p.argv) > 1 for p in s.producers):
@@ -191,69 +140,8 @@ def run_code(a: Analyzer, c: Cmd, lang: str, code: str, what: str) -> None:
         analyse_code(a, c, lang, code, what)
 
 
-# ---------------------------------------------------------------------------
-# Shells
-
-
-def h_shell(a: Analyzer, c: Cmd) -> None:
-    args = c.args
-    command_mode = False
-    stdin_mode = False
-    i = 0
-    while i < len(args):
-        t = args[i].text
-        if t == "--" or t == "-":
-            i += 1
-            if t == "-":
-                stdin_mode = True
-            break
-        if t in ("-o", "+o", "-O", "+O", "--rcfile", "--init-file"):
-            i += 2
-            continue
-        if t.startswith("--"):
-            i += 1
-            continue
-        if t.startswith(("-", "+")) and len(t) > 1:
-            if "c" in t[1:] and t[0] == "-":
-                command_mode = True
-            if "s" in t[1:] and t[0] == "-":
-                stdin_mode = True
-            i += 1
-            continue
-        break
-    rest = args[i:]
-    if command_mode:
-        if not rest:
-            return
-        w = rest[0]
-        if w.inner and judge_program_source(a, w.inner, f"{c.name} -c"):
-            return
-        a.nested(w.text, c.cwd, c.depth, f"{c.name} -c")
-        return
-    if rest and not stdin_mode:
-        script = rest[0]
-        if script.inner is not None:
-            if not judge_program_source(a, script.inner, f"{c.name} <(...)"):
-                a.add("exec.dynamic", f"{c.name} runs a script produced at run time; save it to a "
-                      "file first", script.raw)
-            return
-        if script.dynamic:
-            a.add("exec.dynamic", f"{c.name} runs a script whose name is only known at run time",
-                  script.raw)
-            return
-        if script.text in ("/dev/stdin", "/proc/self/fd/0"):
-            judge_stdin_program(a, c, "shell", c.name)
-            return
-        a.path("read", script, c.cwd, via=c.name)
-        a.run_script(c, script, "shell", f"the script {script.text}")
-        return
-    judge_stdin_program(a, c, "shell", c.name)
-
-
-# ---------------------------------------------------------------------------
-# Interpreters
-
-_INTERP = {
+# The interpreters the guard reads code for.
+INTERPRETERS: dict[str, tuple[str, tuple[str, ...], str]] = {
     # name: (language, code options, options taking a value)
     "python": ("python", ("-c",), "mWXQ"),
     "pypy": ("python", ("-c",), "mWXQ"),
@@ -297,248 +185,6 @@ _INTERP = {
     "dc": ("dc", ("-e",), ""),
     "m4": ("m4", (), ""),
 }
-
-
-def h_interp(a: Analyzer, c: Cmd) -> None:
-    name = c.name
-    key = name if name in _INTERP else name.rstrip("0123456789.-")
-    lang, code_opts, short_val = _INTERP[key]
-    args = c.args
-    codes: list[Word] = []
-    i = 0
-    script: Word | None = None
-    module: str | None = None
-    listen_ruby = False
-    while i < len(args):
-        w = args[i]
-        t = w.text
-        if t == "--":
-            i += 1
-            if i < len(args) and script is None and not codes:
-                script = args[i]
-                i += 1
-            break
-        if t in code_opts or (t.lower() in code_opts):
-            if i + 1 < len(args):
-                codes.append(args[i + 1])
-            i += 2
-            continue
-        if lang == "python" and t.startswith("-c") and len(t) > 2:
-            codes.append(Word(t[2:], w.raw))
-            i += 1
-            continue
-        if lang in ("perl", "ruby") and t.startswith("-") and not t.startswith("--") and len(t) > 2 and t[-1] in "eE" and all(ch.isalpha() for ch in t[1:]):
-            # perl -ne 'code', ruby -pe 'code': flags bundled with -e.
-            if i + 1 < len(args):
-                codes.append(args[i + 1])
-            if "i" in t[1:-1]:
-                a.mutates()
-            i += 2
-            continue
-        if lang == "python" and t == "-m" and i + 1 < len(args):
-            module = args[i + 1].text
-            i += 2
-            break
-        if lang == "ruby" and t == "-run":
-            listen_ruby = True
-            i += 1
-            continue
-        if lang == "php" and t == "-S" and i + 1 < len(args):
-            from tether.guard.network import contact
-
-            contact(a, args[i + 1].text.rsplit(":", 1)[0] or "0.0.0.0", "listen", "php -S")
-            i += 2
-            continue
-        if key == "deno" and t in ("run", "x") and i + 1 < len(args):
-            target = [x for x in args[i + 1:] if not x.text.startswith("-")]
-            if target and "://" in target[0].text:
-                from tether.guard.network import contact, host_of_url
-
-                contact(a, host_of_url(target[0].text) or "", "fetch", f"deno {t} {target[0].text}")
-            return
-        if t.startswith("-") and len(t) > 1:
-            if len(t) == 2 and t[1] in short_val and i + 1 < len(args):
-                i += 2
-            else:
-                i += 1
-            continue
-        if script is None and not codes:
-            script = w
-            i += 1
-            break
-        break
-    operands = args[i:]
-    if listen_ruby and any(x.text == "httpd" for x in codes + operands):
-        from tether.guard.network import contact
-
-        contact(a, "0.0.0.0", "listen", "ruby -run -e httpd")
-        return
-    if module is not None:
-        _python_module(a, c, module, operands)
-        return
-    if lang in ("perl", "ruby") and codes:
-        for w in operands:
-            a.path("read", w, c.cwd, via=c.name)
-    if key == "gdb":
-        for w in codes:
-            _gdb_command(a, c, w.text)
-        if any(x.text in ("-p", "--pid") or x.text.startswith("--pid=") for x in args):
-            a.add("secrets.mention", "gdb attached to a running process can read its memory, "
-                  "keys and tokens included", "gdb -p")
-        return
-    for w in codes:
-        if w.inner and judge_program_source(a, w.inner, f"{c.name} code"):
-            continue
-        if key in ("pwsh", "powershell") and any(x.text.lower() in ("-encodedcommand", "-e", "-ec")
-                                                 for x in args):
-            a.add("exec.decoded", "powershell -EncodedCommand runs an encoded payload that cannot "
-                  "be reviewed; pass the command in plain text", w.text[:40])
-            continue
-        analyse_code(a, c, lang, w.text, f"{c.name} code")
-    if codes:
-        return
-    if script is not None:
-        if script.inner is not None:
-            if not judge_program_source(a, script.inner, f"{c.name} <(...)"):
-                a.add("exec.dynamic", f"{c.name} runs a program produced at run time", script.raw)
-            return
-        if script.text in ("-", "/dev/stdin"):
-            judge_stdin_program(a, c, lang, c.name)
-            return
-        a.path("read", script, c.cwd, via=c.name)
-        a.run_script(c, script, lang, f"the {lang} script {script.text}")
-        if lang == "python" and script.text.endswith("manage.py"):
-            _django(a, operands)
-        if lang == "php" and script.text.endswith("artisan"):
-            from tether.guard.platform import h_framework_db
-
-            h_framework_db(a, c.sub([Word("artisan", "artisan"), *operands]))
-        if "://" in script.text:
-            from tether.guard.network import contact, host_of_url
-
-            contact(a, host_of_url(script.text) or "", "fetch", f"{c.name} {script.text}")
-        if key in ("gdb",):
-            return
-        return
-    if key in ("gdb", "gnuplot", "bpftrace", "dc") and not codes:
-        return
-    judge_stdin_program(a, c, lang, c.name)
-
-
-def _gdb_command(a: Analyzer, c: Cmd, text: str) -> None:
-    t = text.strip()
-    if t.startswith("!") or t.startswith("shell "):
-        a.nested(t[1:] if t.startswith("!") else t[6:], c.cwd, c.depth, "gdb shell")
-    elif t.startswith(("dump ", "append ")):
-        parts = t.split()
-        if len(parts) >= 3:
-            target = parts[2] if parts[1] in ("memory", "value", "binary", "ihex", "srec",
-                                              "tekhex", "verilog") else parts[1]
-            if parts[1] in ("binary", "ihex", "srec", "tekhex", "verilog") and len(parts) >= 4:
-                target = parts[3]
-            a.path("write", Word(target, target), c.cwd, via="gdb dump")
-    elif t.startswith(("python ", "pi ", "py ")):
-        analyse_code(a, c, "python", t.split(None, 1)[1] if " " in t else "", "gdb python")
-    elif "system(" in t or t.startswith("call "):
-        analyse_code(a, c, "c", t, "gdb call")
-
-
-def _django(a: Analyzer, operands: list[Word]) -> None:
-    verb = operands[0].text if operands else ""
-    if verb in ("flush", "sqlflush", "reset_db", "drop_test_database"):
-        a.add("db.destroy", f"manage.py {verb} deletes the database's data; ask the user", verb)
-
-
-def _python_module(a: Analyzer, c: Cmd, module: str, operands: list[Word]) -> None:
-    from tether.guard.network import contact, h_package_manager
-
-    if module in ("http.server", "SimpleHTTPServer", "CGIHTTPServer", "pydoc", "smtpd",
-                  "aiosmtpd", "pyftpdlib", "uploadserver", "wsgiref.simple_server", "xmlrpc.server"):
-        if module == "pydoc" and not any(o.text.startswith("-p") or o.text == "-b" for o in operands):
-            return
-        bind = "0.0.0.0"
-        texts = [o.text for o in operands]
-        for k, t in enumerate(texts):
-            if t in ("-b", "--bind") and k + 1 < len(texts):
-                bind = texts[k + 1]
-            elif t.startswith("--bind="):
-                bind = t.split("=", 1)[1]
-        contact(a, bind, "listen", f"python -m {module}")
-        return
-    if module == "pip":
-        h_package_manager(a, c.sub([Word("pip", "pip"), *operands]))
-        return
-    if module in ("venv", "virtualenv") and operands:
-        a.path("write", operands[-1], c.cwd, via=f"python -m {module}")
-        return
-    if module == "webbrowser" and operands:
-        a.generic_word(operands[-1], c, unknown=True)
-        return
-    if module in ("base64",) and any(o.text in ("-d", "--decode") for o in operands):
-        return
-    if module in ("json.tool", "zipfile", "tarfile", "gzip"):
-        for o in operands:
-            a.generic_word(o, c, unknown=False)
-
-
-# ---------------------------------------------------------------------------
-# awk and sed
-
-
-def h_awk(a: Analyzer, c: Cmd) -> None:
-    p = opts.parse(c.args, short_val="fvFeiElW", long_val=frozenset({
-        "file", "assign", "field-separator", "source", "include", "exec", "load"}))
-    programs = [w.text for w in p.all_values("e", "source")]
-    files = list(p.operands)
-    if not programs and not p.all_values("f", "file", "E", "exec") and files:
-        programs.append(files.pop(0).text)
-    for w in p.all_values("f", "file", "E", "exec", "i", "include"):
-        a.path("read", w, c.cwd, via=c.name)
-    for w in files:
-        if "=" in w.text and not w.text.startswith(("/", ".")):
-            continue
-        a.path("read", w, c.cwd, via=c.name)
-    for prog in programs:
-        analyse_code(a, c, "awk", prog, c.name)
-
-
-def sed_script(a: Analyzer, script: str, c: Cmd) -> None:
-    """GNU sed can write files (w), read them (r) and run commands (e)."""
-    for raw in script.replace(";", "\n").splitlines():
-        s = raw.strip()
-        while s and (s[0].isdigit() or s[0] in "$,~!+ "):
-            s = s[1:]
-        if s.startswith("/"):
-            end = s.find("/", 1)
-            s = s[end + 1:].lstrip(",0123456789$!/ ") if end != -1 else ""
-        if not s:
-            continue
-        cmd = s[0]
-        arg = s[1:].strip()
-        if cmd in "wW" and arg:
-            a.path("write", Word(arg, arg), c.cwd, via="sed w")
-            a.mutates()
-        elif cmd in "rR" and arg:
-            a.path("read", Word(arg, arg), c.cwd, via="sed r")
-        elif cmd == "e":
-            a.add("exec.dynamic", "sed's e command runs shell commands", raw.strip()[:60])
-        elif cmd == "s" and len(s) > 1:
-            delim = s[1]
-            parts = s[2:].split(delim)
-            if len(parts) >= 3:
-                flags = delim.join(parts[2:])
-                if "w" in flags:
-                    target = flags[flags.index("w") + 1:].strip()
-                    if target:
-                        a.path("write", Word(target, target), c.cwd, via="sed s///w")
-                        a.mutates()
-                if "e" in flags.split("w")[0]:
-                    a.add("exec.dynamic", "sed's s///e flag runs the result as a shell command",
-                          raw.strip()[:60])
-
-
-# ---------------------------------------------------------------------------
-# Scanning code
 
 
 def string_literals(code: str) -> list[tuple[int, int, str, str]]:
@@ -740,7 +386,6 @@ def _pathish(s: str) -> bool:
 
 def analyse_code(a: Analyzer, c: Cmd, lang: str, code: str, what: str) -> None:
     """Scan code in another language for shell commands, file deletion, writes and sockets."""
-    from tether.guard.network import contact, host_of_url, looks_like_ip
 
     if UNKNOWN in code:
         code = code.replace(UNKNOWN, "__UNKNOWN__")
@@ -789,9 +434,9 @@ def analyse_code(a: Analyzer, c: Cmd, lang: str, code: str, what: str) -> None:
                 parts = content.split("/")
                 serving = len(parts) > 4 and parts[4] == "0" and parts[3] != "0"
                 if serving or (len(parts) > 5 and parts[5] in ("0", "")):
-                    contact(a, "0.0.0.0", "listen", f"{what} ({content})")
+                    a.contact("0.0.0.0", "listen", f"{what} ({content})")
                 else:
-                    contact(a, parts[5] if len(parts) > 5 else "", "raw", f"{what} ({content})")
+                    a.contact(parts[5] if len(parts) > 5 else "", "raw", f"{what} ({content})")
         for marker in ("| getline", "|getline", "print |", "print|", "printf |"):
             if marker in code:
                 idx = code.find(marker)
@@ -861,14 +506,14 @@ def analyse_code(a: Analyzer, c: Cmd, lang: str, code: str, what: str) -> None:
         bound = [h for h in hosts if h]
         loopback_only = bound and all(h in ("127.0.0.1", "localhost", "::1") for h in bound)
         if not loopback_only:
-            contact(a, "0.0.0.0", "listen", what)
+            a.contact("0.0.0.0", "listen", what)
     if raw or http:
         kind = "raw" if raw else ("send" if _has(lower, _NET_SEND) else "fetch")
         if hosts:
             for h in hosts[:8]:
-                contact(a, h, kind, what)
+                a.contact(h, kind, what)
         elif not listen:
-            contact(a, UNKNOWN, kind, what)
+            a.contact(UNKNOWN, kind, what)
     # Evaluating decoded or computed text.
     ev = None
     for e in _EVAL:

@@ -9,13 +9,14 @@ statements that drop, truncate or empty tables.
 
 from __future__ import annotations
 
-from tether.guard.shell import Word
+from tether.guard.syntax import Word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from tether.guard.effects import Analyzer, Cmd
+    from tether.guard.analysis import Analyzer
+    from tether.guard.base import Cmd
 
 _READ_PREFIXES = ("describe", "list", "get", "lookup", "search", "query", "scan", "head", "batch-get",
                   "check", "validate", "estimate", "preview", "simulate", "test", "filter",
@@ -168,9 +169,8 @@ def h_kubectl(a: Analyzer, c: Cmd) -> None:
     if verb == "proxy" or verb == "port-forward":
         for t in texts:
             if "0.0.0.0" in t:
-                from tether.guard.network import contact
 
-                contact(a, "0.0.0.0", "listen", f"{c.name} {verb}")
+                a.contact("0.0.0.0", "listen", f"{c.name} {verb}")
         return
     if verb == "config" and "view" in pos and ("--raw" in texts or "--flatten" in texts):
         a.add("secrets.print-token", "kubectl config view --raw prints cluster credentials",
@@ -381,7 +381,7 @@ _DB_SQL_OPTS = {
 
 
 def h_db(a: Analyzer, c: Cmd) -> None:
-    from tether.guard.effects import static_stdin
+    from tether.guard.base import static_stdin
 
     name = c.name
     texts: list[str] = []
