@@ -92,8 +92,13 @@ def run_tether(rows: list[dict[str, Any]], workspace: str, store: str) -> tuple[
     return verdicts, decisions
 
 
-def run_peer(rows: list[dict[str, Any]], workspace: str) -> tuple[list[str] | None, str]:
-    """cc-safety-net's verdicts, or None with the reason it could not be measured."""
+def run_peer(rows: list[dict[str, Any]], workspace: str,
+             env: dict[str, str] | None = None) -> tuple[list[str] | None, str]:
+    """cc-safety-net's verdicts, or None with the reason it could not be measured.
+
+    ``env`` is added to the environment of the peer's run (HOME, TMPDIR), not of npm's install,
+    which keeps the user's npm configuration and cache.
+    """
     npm = shutil.which("npm")
     node = shutil.which("node")
     if not npm or not node:
@@ -111,9 +116,8 @@ def run_peer(rows: list[dict[str, Any]], workspace: str) -> tuple[list[str] | No
         script = os.path.join(folder, "check.mjs")
         with open(script, "w", encoding="utf-8") as fh:
             fh.write(_PEER_SCRIPT)
-        env = dict(os.environ)
         proc = subprocess.run([node, script, inputs, workspace], capture_output=True, text=True,
-                              cwd=folder, timeout=600, env=env)
+                              cwd=folder, timeout=600, env={**os.environ, **(env or {})})
         if proc.returncode != 0:
             return None, f"cc-safety-net failed: {proc.stderr.strip()[:200]}"
         out = json.loads(proc.stdout)
