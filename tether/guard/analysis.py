@@ -65,6 +65,7 @@ class Analyzer:
         self.writes: list[str | None] = []
         self.parsed: list[dict[str, Any]] = []
         self._seen: set[tuple[str, str | None]] = set()
+        self._places: dict[tuple[str, bool], list[Place]] = {}
         self.git_remotes: dict[str, str] = {}
         # Files this command line writes with literal content (echo ... > f, cat > f <<EOF):
         # when a later command runs one of them, its content is what gets analysed.
@@ -367,12 +368,20 @@ class Analyzer:
             self.glob_delete(abs_path, recursive, via)
         if op in ("write", "delete"):
             self.writes.append(abs_path)
-        for pl in place(abs_path, self.policy, follow_last=op not in ("delete", "mention")):
+        for pl in self.places(abs_path, op not in ("delete", "mention")):
             self.judge(op, pl, recursive, via)
         if glob:
             for match in expand_glob(abs_path):
-                for pl in place(match, self.policy, follow_last=op not in ("delete", "mention")):
+                for pl in self.places(match, op not in ("delete", "mention")):
                     self.judge(op, pl, recursive, via)
+
+    def places(self, abs_path: str, follow_last: bool) -> list[Place]:
+        """place(), remembered for this check: a long script names the same paths again and again."""
+        key = (abs_path, follow_last)
+        found = self._places.get(key)
+        if found is None:
+            found = self._places[key] = place(abs_path, self.policy, follow_last=follow_last)
+        return found
 
     def glob_delete(self, abs_path: str, recursive: bool, via: str) -> None:
         parent, name = os.path.split(abs_path)

@@ -87,7 +87,7 @@ def static_stdin(c: Cmd) -> str | None:
     s = c.simple
     if s.stdin is not None:
         return s.stdin
-    if not s.producers:
+    if not s.producers or s.more_producers:
         return None
     texts: list[str] = []
     for p in s.producers:

@@ -96,7 +96,7 @@ def _segment(text: str) -> tuple[str, str]:
     return ("wild", text)
 
 
-def _seg_match(kind: str, text: str, s: str) -> bool:
+def seg_match(kind: str, text: str, s: str) -> bool:
     if kind == "lit":
         return s == text
     if kind == "star":
@@ -123,7 +123,7 @@ def _match_segments(pats: Segments, segs: list[str], pi: int = 0, si: int = 0) -
             if pi == len(pats) - 1:
                 return True
             return any(_match_segments(pats, segs, pi + 1, k) for k in range(si, len(segs) + 1))
-        if si >= len(segs) or not _seg_match(kind, text, segs[si]):
+        if si >= len(segs) or not seg_match(kind, text, segs[si]):
             return False
         pi += 1
         si += 1
@@ -159,7 +159,7 @@ def match_path(g: Compiled, abs_segments: list[str], rel_segments: list[str] | N
     anchor, segs = g
     if anchor == "name":
         kind, text = segs[0]
-        return bool(abs_segments) and _seg_match(kind, text, abs_segments[-1])
+        return bool(abs_segments) and seg_match(kind, text, abs_segments[-1])
     if anchor == "abs":
         return _match_segments(segs, abs_segments)
     if rel_segments is None:

@@ -15,7 +15,14 @@ import stat
 
 from tether.errors import PolicyError
 from tether.guard.catalog import RULES
-from tether.guard.globs import Compiled, compile_path, literal_prefix, match_path, text_match
+from tether.guard.globs import (
+    Compiled,
+    compile_path,
+    literal_prefix,
+    match_path,
+    seg_match,
+    text_match,
+)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -48,7 +55,8 @@ _ELLIPSIS = "..."
 class PathClass:
     """A named set of sensitive paths with a decision per kind of access."""
 
-    __slots__ = ("decisions", "excepts", "globs", "locked", "name", "risk")
+    __slots__ = ("_always", "_by_lit", "_by_tail", "_other_tail", "decisions", "excepts", "globs",
+                 "locked", "name", "risk")
 
     def __init__(self, name: str, risk: str, decisions: dict[str, str], globs: list[Compiled],
                  excepts: list[Compiled], locked: bool) -> None:
@@ -58,9 +66,39 @@ class PathClass:
         self.globs = globs
         self.excepts = excepts
         self.locked = locked
+        # An index of the patterns by what a path must hold for a full match to be worth
+        # trying: a check looks at many paths, most match no class, and a long script must
+        # stay linear and cheap. Every pattern is in exactly one bucket.
+        self._by_tail: dict[str, list[Compiled]] = {}    # last segment is this literal
+        self._other_tail: list[Compiled] = []            # last segment is a wildcard pattern
+        self._by_lit: dict[str, list[Compiled]] = {}     # ends in **, holds this literal segment
+        self._always: list[Compiled] = []                # nothing literal to look for
+        for g in globs:
+            segs = g[1]
+            if segs and segs[-1][0] == "lit":
+                self._by_tail.setdefault(segs[-1][1], []).append(g)
+            elif segs and segs[-1][0] != "any":
+                self._other_tail.append(g)
+            else:
+                lits = [text for kind, text in segs if kind == "lit"]
+                if lits:
+                    self._by_lit.setdefault(lits[-1], []).append(g)
+                else:
+                    self._always.append(g)
 
     def matches(self, abs_segments: list[str], rel_segments: list[str] | None) -> bool:
-        for g in self.globs:
+        last = abs_segments[-1] if abs_segments else ""
+        candidates = [*self._by_tail.get(last, ()), *self._always]
+        for g in self._other_tail:
+            kind, text = g[1][-1]
+            if seg_match(kind, text, last):
+                candidates.append(g)
+        if self._by_lit:
+            for seg in abs_segments:
+                found = self._by_lit.get(seg)
+                if found:
+                    candidates.extend(found)
+        for g in candidates:
             if match_path(g, abs_segments, rel_segments):
                 return not any(match_path(e, abs_segments, rel_segments) for e in self.excepts)
         return False

@@ -17,6 +17,7 @@ checks it.
 from __future__ import annotations
 
 from tether.guard.syntax import (
+    MAX_COMMANDS,
     MAX_DEPTH,
     UNKNOWN,
     ParseState,
@@ -25,6 +26,7 @@ from tether.guard.syntax import (
     Simple,
     Word,
     env_value,
+    feed,
     track_cwd,
 )
 
@@ -37,6 +39,10 @@ if TYPE_CHECKING:
 # newlines, non-ASCII) sends the command to the tree-sitter parser.
 _WORD_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
                         "_-./=:,@%+~*?^")
+# Commands longer than this go straight to the tree walk.
+FAST_LIMIT = 65536
+# A command with more pipe operators than this is not parsed (see parse()).
+PIPE_LIMIT = 3000
 _RESERVED = frozenset({"if", "then", "else", "elif", "fi", "case", "esac", "for", "select", "while",
                        "until", "do", "done", "in", "function", "time", "coproc", "{", "}", "!",
                        "[[", "]]"})
@@ -221,6 +227,10 @@ def _cat_heredoc(command: str, i: int) -> tuple[int, str]:
 
 def fast_parse(command: str, cwd: str | None, home: str) -> Script | None:
     """Read a command in the simple subset, or None when the parser is needed."""
+    if len(command) > FAST_LIMIT:
+        # The tokenizer reads everything before it splits; the tree walk stops at
+        # MAX_COMMANDS, so a huge script is decided sooner there.
+        return None
     try:
         tokens = _tokens(command)
     except _Fallback:
@@ -242,6 +252,10 @@ def fast_parse(command: str, cwd: str | None, home: str) -> Script | None:
     for stages in statements:
         producers: list[Simple] = []
         for stage in stages:
+            if len(script.commands) >= MAX_COMMANDS:
+                # The same limit as the tree walk: beyond it the command is not read further.
+                script.problems.append("too many commands to analyse")
+                return script
             cmd = _fast_simple(stage, cwd, home)
             if cmd is None:
                 return None
@@ -253,7 +267,7 @@ def fast_parse(command: str, cwd: str | None, home: str) -> Script | None:
             created.append(cmd)
             for c in created:
                 if producers:
-                    c.producers = list(producers)
+                    feed(c, producers)
                 script.commands.append(c)
             producers.extend(created)
             if len(stages) == 1:
@@ -323,9 +337,89 @@ def parse(command: str, cwd: str | None, home: str, depth: int = 0,
         fast = fast_parse(command, cwd, home)
         if fast is not None:
             return fast
+    if len(command) > FAST_LIMIT and count_pipes(command, PIPE_LIMIT) > PIPE_LIMIT:
+        # tree-sitter-bash takes time quadratic in a pipeline's length (seconds at 8,000
+        # stages); a pipeline this long has more stages than the guard reads anyway.
+        s = Script()
+        s.problems.append("too many commands to analyse")
+        return s
     from tether.guard.walker import parse_tree
 
     return parse_tree(command, cwd, home, depth, variables)
+
+
+def count_pipes(text: str, stop: int) -> int:
+    """Pipe operators in a command, outside quotes, comments and here-documents.
+
+    An upper bound good enough to refuse absurdly long pipelines before parsing them;
+    counting stops once past ``stop``.
+    """
+    n = 0
+    i = 0
+    end = len(text)
+    heredocs: list[str] = []
+    at_word_start = True
+    while i < end and n <= stop:
+        c = text[i]
+        if c == "\\":
+            i += 2
+            at_word_start = False
+            continue
+        if c == "'":
+            j = text.find("'", i + 1)
+            i = end if j < 0 else j + 1
+            at_word_start = False
+            continue
+        if c == '"':
+            j = i + 1
+            while j < end and text[j] != '"':
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+            at_word_start = False
+            continue
+        if c == "#" and at_word_start:
+            j = text.find("\n", i)
+            i = end if j < 0 else j
+            continue
+        if c == "<" and text.startswith("<<", i) and not text.startswith("<<<", i):
+            j = i + 2
+            if j < end and text[j] == "-":
+                j += 1
+            while j < end and text[j] in " \t":
+                j += 1
+            k = j
+            while k < end and text[k] not in " \t\n;&|<>()":
+                k += 1
+            word = text[j:k].strip("'\"")
+            if word:
+                heredocs.append(word)
+            i = k
+            at_word_start = False
+            continue
+        if c == "\n" and heredocs:
+            # Skip the bodies of the here-documents started on this line.
+            i += 1
+            for word in heredocs:
+                while i < end:
+                    j = text.find("\n", i)
+                    line = text[i:end if j < 0 else j]
+                    i = end if j < 0 else j + 1
+                    if line.strip("\t") == word:
+                        break
+            heredocs = []
+            at_word_start = True
+            continue
+        if c == "|":
+            if text.startswith("||", i):
+                i += 2
+            else:
+                n += 1
+                i += 1
+            at_word_start = True
+            continue
+        at_word_start = c in " \t\n;&()"
+        i += 1
+    return n
 
 
 def _is_name(s: str) -> bool:

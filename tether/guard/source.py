@@ -118,6 +118,10 @@ def judge_stdin_program(a: Analyzer, c: Cmd, lang: str, what: str) -> None:
         return
     if not s.producers:
         return
+    if s.more_producers:
+        a.add("exec.pipe-shell", f"{what} runs whatever a long pipeline before it prints, which "
+              "the guard cannot follow; save the script to a file and run that", what)
+        return
     if judge_program_source(a, s.producers, f"{what} reading from a pipe"):
         return
     text = static_stdin(c)

@@ -20,6 +20,9 @@ MAX_COMMANDS = 2000
 FOR_VALUES = 16
 # Environment variables whose value the guard reads from its own environment.
 _KNOWN_ENV = ("HOME", "TMPDIR", "USER", "LOGNAME")
+# A stage of a pipeline keeps at most this many of the stages before it as its producers; with
+# more, it is marked as fed by unknown commands (a 10,000-stage pipeline stays linear).
+MAX_PRODUCERS = 64
 # Marks the part of a word that is only known at run time.
 UNKNOWN = "\x00"
 
@@ -60,8 +63,8 @@ class Redirect:
 class Simple:
     """One simple command as it will run."""
 
-    __slots__ = ("argv", "assigns", "cwd", "function", "old_vars", "producers", "redirects", "stdin",
-                 "vars")
+    __slots__ = ("argv", "assigns", "cwd", "function", "more_producers", "old_vars", "producers",
+                 "redirects", "stdin", "vars")
 
     def __init__(self, argv: list[Word], cwd: str | None) -> None:
         self.argv = argv
@@ -70,6 +73,8 @@ class Simple:
         self.redirects: list[Redirect] = []
         self.stdin: str | None = None
         self.producers: list[Simple] | None = None
+        # True when more commands feed this one than `producers` holds.
+        self.more_producers = False
         self.function = False
         self.vars: dict[str, str | None] = {}
         self.old_vars: dict[str, str | None] = {}
@@ -90,7 +95,8 @@ class Simple:
         if self.stdin is not None:
             out["stdin"] = self.stdin[:200]
         if self.producers:
-            out["stdin_from"] = [" ".join(p.words()).replace(UNKNOWN, "<?>")[:80] for p in self.producers]
+            out["stdin_from"] = [" ".join(p.words()).replace(UNKNOWN, "<?>")[:80]
+                                 for p in self.producers[-5:]]
         return out
 
 
@@ -211,3 +217,17 @@ def command_name(text: str) -> str:
     if base.endswith(".exe"):
         base = base[:-4]
     return base
+
+
+def feed(cmd: Simple, producers: list[Simple]) -> None:
+    """Record that everything in ``producers`` (earlier stages of a pipeline) feeds ``cmd``.
+
+    Everything earlier feeds a stage, directly or through the stages between
+    (``curl x | tee f | sh`` runs what curl fetched). Only the nearest
+    MAX_PRODUCERS are kept; ``more_producers`` says when there were more.
+    """
+    known = cmd.producers or []
+    tail = producers[-MAX_PRODUCERS:]
+    merged = [*tail, *(p for p in known if p not in tail)]
+    cmd.more_producers = cmd.more_producers or len(producers) > MAX_PRODUCERS
+    cmd.producers = merged

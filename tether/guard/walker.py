@@ -26,6 +26,7 @@ from tether.guard.syntax import (
     Word,
     decode_ansi_c,
     env_value,
+    feed,
     track_cwd,
 )
 
@@ -516,8 +517,7 @@ class _Walker:
                 # Everything earlier in the pipeline feeds this stage, directly or through
                 # the stages between (curl x | tee f | sh runs what curl fetched).
                 for cmd in created:
-                    known = cmd.producers or []
-                    cmd.producers = [*producers, *(p for p in known if p not in producers)]
+                    feed(cmd, producers)
             producers.extend(created)
         self.in_pipeline -= 1
         for node_after in after:
