@@ -16,6 +16,7 @@ import os
 
 from tether.guard.base import DANGEROUS_ENV, SHELLS, Cmd, Effect, Unit
 from tether.guard.catalog import risk_of
+from tether.guard.derive import stand_ins
 from tether.guard.globs import name_match
 from tether.guard.hosts import host_of_url, is_loopback, looks_like_ip
 from tether.guard.paths import (
@@ -67,6 +68,11 @@ class Analyzer:
         self._seen: set[tuple[str, str | None]] = set()
         self._places: dict[tuple[str, bool], list[Place]] = {}
         self.git_remotes: dict[str, str] = {}
+        # Aliases defined earlier in this command line: `alias ls='rm -rf ~'; ls` runs rm.
+        self.aliases: dict[str, str] = {}
+        # Links made earlier in this command line (link -> what it points to): a path through
+        # one is also judged as the file it leads to, which does not exist on disk yet.
+        self.links: dict[str, str] = {}
         # Files this command line writes with literal content (echo ... > f, cat > f <<EOF):
         # when a later command runs one of them, its content is what gets analysed.
         self.written: dict[str, str] = {}
@@ -88,22 +94,32 @@ class Analyzer:
         self.unit.readonly = False
 
     def contact(self, host: str, kind: str, what: str) -> None:
-        """Record contact with a host unless it is this machine or on the allowlist."""
+        """Record contact with a host unless it is this machine or on the allowlist.
+
+        Sending is not fetching: data sent to a host needs the host on [network] send; being
+        on [network] allow (hosts to fetch from) is not enough.
+        """
         host = host.strip().strip("[]").lower()
         rule = KIND_RULE[kind]
         if not host or UNKNOWN in host:
             self.add(rule, f"{what}: the host is only known at run time, so it cannot be checked "
-                  "against the network allowlist", "?")
+                     "against the network allowlist", "?")
             return
         if is_loopback(host) or (host in ("0.0.0.0", "::") and kind != "listen"):
             return
-        if self.policy.host_allowed(host):
+        sending = kind == "send"
+        if self.policy.host_allowed(host, send=sending):
             return
         verb = {"fetch": "contacts", "send": "sends data to", "raw": "opens a raw connection to",
                 "shell": "opens a remote session on", "listen": "listens for connections on",
                 "tunnel": "exposes this machine through"}[kind]
-        self.add(rule, f"{what}: it {verb} {host}, which is not on the network allowlist; add the host "
-              "to [network] allow in .tether/policy.toml if it is expected", host)
+        if sending:
+            self.add(rule, f"{what}: it {verb} {host}; data leaving the machine needs the user's "
+                     "approval (a host to fetch from is not thereby one to send to); add the host "
+                     "to [network] send in .tether/policy.toml if it is expected", host)
+            return
+        self.add(rule, f"{what}: it {verb} {host}, which is not on the network allowlist; add the "
+                 "host to [network] allow in .tether/policy.toml if it is expected", host)
 
     def dispatch(self, name: str, cmd: Cmd) -> bool:
         """Hand a command to the handler of another program name (``python -m pip`` is pip).
@@ -309,13 +325,28 @@ class Analyzer:
                     self.mutates()
                 return
         name = cmd.name
+        if name == "alias":
+            for w in cmd.args:
+                key, eq, value = w.text.partition("=")
+                if eq and key and UNKNOWN not in key:
+                    self.aliases[key] = value
+        elif first.text in self.aliases and not first.quoted and cmd.depth < 6:
+            # The alias's text replaces the word; the rest of the line follows it.
+            expansion = self.aliases.pop(first.text)  # an alias does not expand within itself
+            try:
+                self.nested(" ".join([expansion, *(w.raw for w in cmd.args)]), cmd.cwd,
+                            cmd.depth, f"the alias {first.text}")
+            finally:
+                self.aliases[first.text] = expansion
+            return
         if not is_readonly(name, [w.text for w in cmd.args]):
             self.mutates()
         if "/" in first.text:
             # Running a file reads it: a secret or start-up file run as a program is flagged,
             # and a script's content is analysed.
             self.path("mention", first, cmd.cwd, via=f"running {first.text}")
-            self.run_script(cmd, first, None, f"the script {first.text}")
+            if not (name == "tether" and _is_tether_entry(self.resolve(first, cmd.cwd))):
+                self.run_script(cmd, first, None, f"the script {first.text}")
         handler = handler_for(name)
         if handler is None:
             stripped = name.rstrip("0123456789.-")
@@ -347,6 +378,21 @@ class Analyzer:
         if op in ("write", "delete"):
             self.mutates()
         if UNKNOWN in raw:
+            alternatives = stand_ins(word, cwd, self.root, self.home) if isinstance(word, Word) else None
+            if alternatives:
+                # The commands that produce the value say where it can point.
+                for alt in alternatives:
+                    self.path(op, alt, cwd, recursive=recursive, via=via)
+                return
+            if op in ("read", "mention") and isinstance(word, Word):
+                # A read of `$HOME/.ssh/$KEY` or /proc/$$/environ: the unknown part stands for
+                # any name, and the places it can be are judged (no class is assumed for it).
+                pattern = self.resolve(Word(raw.replace(UNKNOWN, "*"), word.raw, word.quoted,
+                                            True, word.tilde), cwd)
+                if pattern is not None:
+                    for pl in self.places(pattern, True):
+                        self.judge(op, pl, recursive, via)
+                return
             if op in ("write", "delete"):
                 self.writes.append(None)
                 rule = "fs.delete.unresolved" if op == "delete" else "fs.write.unresolved"
@@ -366,10 +412,23 @@ class Analyzer:
         glob = isinstance(word, Word) and word.glob and any(c in raw for c in "*?[")
         if glob and op == "delete":
             self.glob_delete(abs_path, recursive, via)
+        if glob and op in ("read", "mention"):
+            # A pattern reads whatever matches it: judge the folder it starts from as read
+            # whole, so `cat ~/.aws/cred*` is a read of what ~/.aws holds.
+            fixed = abs_path.split("/")
+            cut = next((i for i, s in enumerate(fixed) if any(ch in s for ch in "*?[")), None)
+            if cut is not None:
+                for pl in self.places("/".join(fixed[:cut]) or "/", True):
+                    if not pl.inside:
+                        self.judge(op, pl, True, via)
         if op in ("write", "delete"):
             self.writes.append(abs_path)
         for pl in self.places(abs_path, op not in ("delete", "mention")):
             self.judge(op, pl, recursive, via)
+        linked = self.links.get(abs_path)
+        if linked is not None and op != "delete":
+            for pl in self.places(linked, True):
+                self.judge(op, pl, recursive, via or f"a link to {linked}")
         if glob:
             for match in expand_glob(abs_path):
                 for pl in self.places(match, op not in ("delete", "mention")):
@@ -540,6 +599,19 @@ class Analyzer:
                           Word(c, w.raw, w.quoted, False, w.tilde and c is t), cmd.cwd, via=cmd.name)
         if unknown and looks_like_ip(t.split(":")[0]):
             self.contact(t.split(":")[0], "raw", f"{cmd.name} is given the address {t}")
+
+
+def _is_tether_entry(path: str | None) -> bool:
+    """Whether a program path is the `tether` command installed beside this interpreter."""
+    if path is None:
+        return False
+    import sys
+
+    installed = os.path.join(os.path.dirname(sys.executable), "tether")
+    try:
+        return os.path.realpath(path) == os.path.realpath(installed)
+    except (OSError, ValueError):
+        return False
 
 
 def expand_glob(pattern: str, limit: int = 200) -> list[str]:

@@ -7,7 +7,7 @@ importing nothing above the parsers and the wrapper table.
 from __future__ import annotations
 
 from tether.guard.shell import split_words
-from tether.guard.syntax import UNKNOWN, Simple, Word, command_name, decode_ansi_c
+from tether.guard.syntax import UNKNOWN, Simple, Word, command_name, decode_ansi_c, expand_user
 from tether.guard.wrapping import program
 
 TYPE_CHECKING = False
@@ -75,15 +75,18 @@ def words(texts: list[str]) -> list[Word]:
     return [Word(t, t) for t in texts]
 
 
-def static_stdin_words(c: Cmd) -> list[str] | None:
-    text = static_stdin(c)
+def static_stdin_words(c: Cmd, home: str) -> list[str] | None:
+    text = static_stdin(c, home)
     if text is None:
         return None
     return split_words(text)
 
 
-def static_stdin(c: Cmd) -> str | None:
-    """The text on a command's standard input when it is known literally (echo/printf, heredoc)."""
+def static_stdin(c: Cmd, home: str) -> str | None:
+    """The text on a command's standard input when it is known literally (echo/printf, heredoc).
+
+    ``echo ~`` prints the home folder: the shell expanded the tilde before echo ran.
+    """
     s = c.simple
     if s.stdin is not None:
         return s.stdin
@@ -91,7 +94,7 @@ def static_stdin(c: Cmd) -> str | None:
         return None
     texts: list[str] = []
     for p in s.producers:
-        argv = program([w.text for w in p.argv])
+        argv = program([expand_user(w.text, home) if w.tilde else w.text for w in p.argv])
         if not argv:
             return None
         name = command_name(argv[0])

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from tether.guard.policy import PathClass, Policy
-from tether.guard.syntax import UNKNOWN
+from tether.guard.syntax import UNKNOWN, expand_user
 
 # Devices and pseudo-files a redirection may target without writing to disk.
 HARMLESS_DEVICES = frozenset({
@@ -34,17 +34,6 @@ _TOP_LEVEL = frozenset({
 
 def is_dynamic(text: str) -> bool:
     return UNKNOWN in text
-
-
-def expand_user(text: str, home: str) -> str:
-    """Expand ``~`` and ``~user`` the way the shell does at the start of a word."""
-    if not text.startswith("~"):
-        return text
-    head, sep, tail = text.partition("/")
-    # Another user's home (~user): its exact place is not known, but it is outside the
-    # workspace and beside ours, which is what the judgement needs.
-    base = home if head == "~" else os.path.join(os.path.dirname(home.rstrip("/")) or "/", head[1:])
-    return base + (sep + tail if sep else "")
 
 
 def absolute(text: str, cwd: str | None, home: str) -> str | None:
@@ -96,12 +85,16 @@ class Place:
         self.inside = within(abs_path, root)
         self.rel = abs_path[len(root):].lstrip("/") if self.inside else None
         self.workspace_root_or_above = within(root, abs_path)
-        self.temp = any(within(abs_path, z) for z in policy.temp_zones)
+        home = policy.home.rstrip("/") or "/"
+        # The home folder outranks the temporary folders: with HOME under /tmp (containers,
+        # CI), ~/.ssh is still the home folder's, unless a temporary folder lies inside home.
+        in_home = within(abs_path, home)
+        self.temp = any(within(abs_path, z) and (not in_home or within(z, home))
+                        for z in policy.temp_zones)
         self.temp_root = abs_path in policy.temp_zones
         self.system = (not self.temp) and any(within(abs_path, z) for z in policy.system_zones)
-        home = policy.home.rstrip("/")
-        self.top_level = (abs_path in _TOP_LEVEL or abs_path == home
-                          or os.path.dirname(home) == abs_path)
+        # The home folder and every folder that holds it count as top-level.
+        self.top_level = abs_path in _TOP_LEVEL or within(home, abs_path)
         segs = [s for s in abs_path.split("/") if s]
         rel_segs = self.rel.split("/") if self.rel else None
         self.classes: list[PathClass] = [c for c in policy.classes if c.matches(segs, rel_segs)]

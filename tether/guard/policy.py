@@ -42,7 +42,7 @@ DEFAULT_POLICY_FILE = os.path.join(os.path.dirname(__file__), "default_policy.to
 _TOP_KEYS = {"version", "risks", "rules", "network", "git", "zones", "tools", "task", "paths",
              "command"}
 _SECTION_KEYS = {
-    "network": {"allow": "list"},
+    "network": {"allow": "list", "send": "list"},
     "git": {"protected_branches": "list"},
     "zones": {"temp": "list", "system": "list"},
     "task": {"allow_commands": "list"},
@@ -139,8 +139,8 @@ class Policy:
     """The merged policy, ready to answer questions quickly."""
 
     __slots__ = ("_git", "allow_hosts", "class_risks", "classes", "commands", "data", "home",
-                 "protected", "risks", "root", "rules", "source", "store", "system_zones",
-                 "task_allow", "temp_zones", "tools_exact", "tools_globs")
+                 "protected", "risks", "root", "rules", "send_hosts", "source", "store",
+                 "system_zones", "task_allow", "temp_zones", "tools_exact", "tools_globs")
 
     def __init__(self, data: dict[str, Any], root: str, home: str, source: str,
                  store: str | None, compiled: dict[str, Any] | None = None) -> None:
@@ -153,6 +153,7 @@ class Policy:
         self.risks: dict[str, str] = dict(data.get("risks", {}))
         self.rules: dict[str, str] = dict(data.get("rules", {}))
         self.allow_hosts: list[str] = [h.lower() for h in data.get("network", {}).get("allow", [])]
+        self.send_hosts: list[str] = [h.lower() for h in data.get("network", {}).get("send", [])]
         self.protected: list[str] = list(data.get("git", {}).get("protected_branches", []))
         zones = data.get("zones", {})
         temp = [_expand(z, home) for z in zones.get("temp", [])]
@@ -211,9 +212,10 @@ class Policy:
                 return value
         return "ask"
 
-    def host_allowed(self, host: str) -> bool:
+    def host_allowed(self, host: str, send: bool = False) -> bool:
+        """Whether ``host`` is on the allowlist: [network] send for sending, allow otherwise."""
         host = host.lower().rstrip(".")
-        for h in self.allow_hosts:
+        for h in (self.send_hosts if send else self.allow_hosts):
             if h == host:
                 return True
             if h.startswith("*.") and (host.endswith(h[1:]) or host == h[2:]):

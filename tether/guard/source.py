@@ -124,7 +124,7 @@ def judge_stdin_program(a: Analyzer, c: Cmd, lang: str, what: str) -> None:
         return
     if judge_program_source(a, s.producers, f"{what} reading from a pipe"):
         return
-    text = static_stdin(c)
+    text = static_stdin(c, a.home)
     if text is not None:
         run_code(a, c, lang, text, what)
         return
@@ -388,9 +388,35 @@ def _pathish(s: str) -> bool:
     return " " not in s and ("/" in s or s.startswith(".") or "." in s[1:])
 
 
+def _imports_tether(code: str) -> bool:
+    """Python code that loads tether's package (import, from-import, runpy, importlib, -m)."""
+    for marker in ("import tether", "from tether", "'tether'", '"tether"', "'tether.", '"tether.'):
+        start = 0
+        while True:
+            pos = code.find(marker, start)
+            if pos < 0:
+                break
+            start = pos + len(marker)
+            end = pos + len(marker)
+            after = code[end] if end < len(code) else " "
+            before = code[pos - 1] if pos else " "
+            if marker.startswith(("import", "from")):
+                if (before.isalnum() or before == "_") or (after.isalnum() or after == "_"):
+                    continue
+                return True
+            # A string naming the package: run_module('tether'), import_module("tether.cli").
+            window = code[max(0, pos - 40):pos]
+            if any(k in window for k in ("run_module", "import_module", "__import__", "run_path",
+                                         "find_spec")):
+                return True
+    return False
+
+
 def analyse_code(a: Analyzer, c: Cmd, lang: str, code: str, what: str) -> None:
     """Scan code in another language for shell commands, file deletion, writes and sockets."""
-
+    if lang == "python" and _imports_tether(code):
+        a.add("self.tether-cli", f"{what} imports tether itself; the agent may not drive tether "
+              "except through its read-only commands", "import tether")
     if UNKNOWN in code:
         code = code.replace(UNKNOWN, "__UNKNOWN__")
     if len(code) > MAX_CODE:

@@ -112,14 +112,39 @@ class Script:
 
 
 class ParseState:
-    __slots__ = ("cwd", "vars")
+    """What the walk knows at a point of the script: the working folder and variables.
+
+    ``inner`` keeps, for a variable whose value came from a command substitution
+    (``f=$(find ~ -name id_rsa)``), the commands that produced it, so that a later
+    ``cat "$f"`` is judged by where its value comes from. ``patterns`` names the
+    variables that stand for one match of a glob (``for d in */build``).
+    """
+
+    __slots__ = ("cwd", "inner", "patterns", "vars")
 
     def __init__(self, cwd: str | None, variables: dict[str, str | None]) -> None:
         self.cwd = cwd
         self.vars = variables
+        self.inner: dict[str, list[Simple]] = {}
+        self.patterns: set[str] = set()
 
     def copy(self) -> ParseState:
-        return ParseState(self.cwd, dict(self.vars))
+        st = ParseState(self.cwd, dict(self.vars))
+        st.inner = dict(self.inner)
+        st.patterns = set(self.patterns)
+        return st
+
+    def bind(self, name: str, value: str | None, inner: list[Simple] | None = None,
+             pattern: bool = False) -> None:
+        self.vars[name] = value
+        if inner:
+            self.inner[name] = inner
+        else:
+            self.inner.pop(name, None)
+        if pattern:
+            self.patterns.add(name)
+        else:
+            self.patterns.discard(name)
 
 
 def env_value(name: str, st: ParseState, home: str) -> str | None:
@@ -231,3 +256,14 @@ def feed(cmd: Simple, producers: list[Simple]) -> None:
     merged = [*tail, *(p for p in known if p not in tail)]
     cmd.more_producers = cmd.more_producers or len(producers) > MAX_PRODUCERS
     cmd.producers = merged
+
+
+def expand_user(text: str, home: str) -> str:
+    """Expand ``~`` and ``~user`` the way the shell does at the start of a word."""
+    if not text.startswith("~"):
+        return text
+    head, sep, tail = text.partition("/")
+    # Another user's home (~user): its exact place is not known, but it is outside the
+    # workspace and beside ours, which is what the judgement needs.
+    base = home if head == "~" else os.path.join(os.path.dirname(home.rstrip("/")) or "/", head[1:])
+    return base + (sep + tail if sep else "")

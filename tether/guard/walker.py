@@ -26,6 +26,7 @@ from tether.guard.syntax import (
     Word,
     decode_ansi_c,
     env_value,
+    expand_user,
     feed,
     track_cwd,
 )
@@ -128,6 +129,10 @@ class _Walker:
         self.in_pipeline = 0
         self.ignored_missing: set[int] = set()
         self.data: bytes | None = None
+        # Filled while one word is evaluated: commands behind the variables it expands,
+        # and whether it expands a variable that stands for a glob's match.
+        self.var_inner: list[Simple] = []
+        self.pattern_seen = False
 
     # -- words ------------------------------------------------------------
 
@@ -139,11 +144,18 @@ class _Walker:
     def word(self, node: Any, st: ParseState) -> list[Word]:
         """Evaluate one argument node; unquoted expansions may split into several words."""
         start = len(self.script.commands)
-        out = self._word(node, st)
-        if len(self.script.commands) > start:
-            inner = self.script.commands[start:]
+        saved = self.var_inner, self.pattern_seen
+        self.var_inner, self.pattern_seen = [], False
+        try:
+            out = self._word(node, st)
+            inner = [*self.script.commands[start:], *self.var_inner]
             for w in out:
-                w.inner = inner
+                if inner:
+                    w.inner = inner
+                if self.pattern_seen:
+                    w.glob = True
+        finally:
+            self.var_inner, self.pattern_seen = saved
         return out
 
     def _word(self, node: Any, st: ParseState) -> list[Word]:
@@ -239,15 +251,25 @@ class _Walker:
         if name is None:
             return None
         value = env_value(name, st, self.home)
+        if value is None and name in st.inner:
+            self.var_inner.extend(st.inner[name])
+        if name in st.patterns:
+            self.pattern_seen = True
         if simple:
             return value
         if operator in (":-", "-", ":=", "="):
             if value:
                 return value
+            if value is None:
+                # Unset here, but the environment the command runs in may set it to anything:
+                # ${BUILD_DIR:-build} is not known to be build.
+                if default is not None:
+                    self.scan(default, st)
+                return None
             if default is not None:
                 text, _q, _g, _t = self.parts(default, st)
                 return text
-            return "" if value is None else value
+            return value
         if default is not None:
             self.scan(default, st)
         return None
@@ -377,27 +399,33 @@ class _Walker:
             elif field == "value":
                 ws = self.word(c, st)
                 values.extend(ws)
-                if any(w.dynamic or w.glob for w in ws):
+                if any(w.dynamic for w in ws):
                     literal = False
             elif field == "body" or c.type == "do_group":
                 body.append(c)
+        # Each value in turn; a glob stands for each of its matches (the variable is then a
+        # pattern); values known only at run time leave the variable unknown, with the
+        # commands that produce them.
+        bindings: list[tuple[str | None, list[Simple] | None, bool]]
         if not literal or not values or len(values) > FOR_VALUES:
-            bindings: list[str | None] = [None]
+            produced = [s for w in values for s in (w.inner or ())]
+            bindings = [(None, produced, False)]
         else:
-            bindings = [w.text for w in values]
+            bindings = [(expand_user(w.text, self.home) if w.tilde else w.text, None, w.glob)
+                        for w in values]
         before = st.cwd
         changed = False
-        for value in bindings:
+        for value, produced_by, pattern in bindings:
             inner = st.copy()
             if var:
-                inner.vars[var] = value
+                inner.bind(var, value, produced_by, pattern)
             for b in body:
                 self.statement(b, inner)
             changed = changed or inner.cwd != before
         if changed:
             st.cwd = None
         if var:
-            st.vars[var] = None
+            st.bind(var, None)
 
     def function(self, node: Any, st: ParseState) -> None:
         name = None
@@ -421,6 +449,7 @@ class _Walker:
     def assignment(self, node: Any, st: ParseState) -> None:
         name = None
         value: str | None = ""
+        inner: list[Simple] = []
         for i in range(node.child_count):
             c = node.children[i]
             field = node.field_name_for_child(i)
@@ -432,13 +461,16 @@ class _Walker:
                     value = None
                 else:
                     ws = self.word(c, st)
-                    value = " ".join(w.text for w in ws)
+                    # An assignment expands ~ at the start of its value (D=~ is the home folder).
+                    value = " ".join(expand_user(w.text, self.home) if w.tilde else w.text
+                                     for w in ws)
+                    inner = [s for w in ws for s in (w.inner or ())]
                     if UNKNOWN in value:
                         value = None
             elif c.is_named and c.type not in ("variable_name", "subscript"):
                 self.scan(c, st)
         if name is not None:
-            st.vars[name] = value
+            st.bind(name, value, inner if value is None else None)
 
     def declaration(self, node: Any, st: ParseState) -> None:
         argv: list[Word] = []
@@ -612,7 +644,9 @@ class _Walker:
             for c in node.children:
                 if c.is_named:
                     ws = self.word(c, st)
-                    text = " ".join(w.text for w in ws)
+                    # A here-string expands ~ like any word (`xargs rm -rf <<< ~`).
+                    text = " ".join(expand_user(w.text, self.home) if w.tilde else w.text
+                                    for w in ws)
             cmd.stdin = text
             cmd.redirects.append(Redirect("<<<", None, None, text))
         else:

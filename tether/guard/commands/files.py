@@ -8,6 +8,8 @@ sensitive path classes.
 
 from __future__ import annotations
 
+import os
+
 from tether.guard import opts
 from tether.guard.base import static_stdin_words
 from tether.guard.syntax import UNKNOWN, Word
@@ -62,13 +64,33 @@ def h_cp(a: Analyzer, c: Cmd) -> None:
 
 
 def h_ln(a: Analyzer, c: Cmd) -> None:
+    """A hard link IS the file it links to: reading or writing it reads or writes the original.
+
+    So a hard link to a secret is a read of the secret, and one to a protected file is a
+    change of that file. A symbolic link is remembered for the rest of the command line
+    (``ln -s .env e && cat e`` reads .env).
+    """
     p = opts.parse(c.args, short_val="tS", long_val=frozenset({"target-directory", "suffix", "backup"}))
     ops = list(p.operands)
     target = p.value("t", "target-directory")
+    sources = ops if target is not None else ops[:-1]
     if target is None and len(ops) >= 2:
         target = ops[-1]
     if target is not None:
         a.path("write", target, c.cwd, via="ln")
+    symbolic = "s" in p.flags or "symbolic" in p.flags
+    for src in sources:
+        if not symbolic:
+            a.path("read", src, c.cwd, via="a hard link to it")
+            a.path("write", src, c.cwd, via="a hard link to it")
+        link_at = a.resolve(target, c.cwd) if target is not None else None
+        source = a.resolve(src, c.cwd if not symbolic else (
+            os.path.dirname(link_at) if link_at else c.cwd))
+        if link_at is not None and source is not None:
+            into_dir = p.value("t", "target-directory") is not None or len(sources) > 1 or (
+                target is not None and target.text.endswith("/"))
+            name = os.path.join(link_at, os.path.basename(source)) if into_dir else link_at
+            a.links[name] = source
 
 
 def h_install(a: Analyzer, c: Cmd) -> None:
@@ -173,10 +195,32 @@ def h_jq(a: Analyzer, c: Cmd) -> None:
     p = opts.parse(c.args, short_val="L", long_val=frozenset({"arg", "argjson", "slurpfile",
                                                                 "rawfile", "indent", "from-file"}))
     ops = list(p.operands)
-    if ops and p.value("from-file") is None:
-        ops.pop(0)
+    program = ops.pop(0).text if ops and p.value("from-file") is None else ""
+    if _reads_environment(program):
+        a.add("secrets.env-dump", f"{c.name}'s program reads the environment (env, $ENV), tokens "
+              "and keys included; read only the variable you need with $ENV.NAME", program[:60])
     for w in [*ops, *p.all_values("slurpfile", "rawfile")]:
         a.path("read", w, c.cwd, via=c.name)
+
+
+def _reads_environment(program: str) -> bool:
+    """jq's ``env`` builtin or its ``$ENV`` object used whole, not one field (``$ENV.HOME``)."""
+    n = len(program)
+    i = 0
+    while i < n:
+        hits = [x for x in (program.find("$ENV", i), program.find("env", i)) if x >= 0]
+        if not hits:
+            return False
+        start = min(hits)
+        end = start + (4 if program.startswith("$ENV", start) else 3)
+        before = program[start - 1] if start else " "
+        after = program[end] if end < n else " "
+        whole_word = not (after.isalnum() or after == "_") and (
+            program.startswith("$ENV", start) or not (before.isalnum() or before in "_$."))
+        if whole_word and after not in ".[":
+            return True
+        i = end
+    return False
 
 
 def h_editor(a: Analyzer, c: Cmd) -> None:
@@ -221,7 +265,7 @@ def h_cpio(a: Analyzer, c: Cmd) -> None:
     """cpio -o and -p take the names of the files to copy on standard input."""
     p = opts.parse(c.args, short_val="FIOEHMRC", long_val=frozenset({
         "file", "pattern-file", "format", "owner", "rsh-command", "message"}))
-    names = static_stdin_words(c)
+    names = static_stdin_words(c, a.home)
     out_mode = p.has("o", "create")
     pass_mode = p.has("p", "pass-through")
     if out_mode or pass_mode:
@@ -377,6 +421,9 @@ def h_find(a: Analyzer, c: Cmd) -> None:
         j += 1
     filtered = bool(names)
     literal_names = [n for n in names if n and not any(ch in n for ch in "*?[")]
+    shallow = any(args[k].text == "-maxdepth" and args[k + 1].text == "1"
+                  for k in range(len(args) - 1))
+    name_pattern = next((n for n in names if n), None)
     while i < len(args):
         t = args[i].text
         if t == "-delete":
@@ -403,8 +450,10 @@ def h_find(a: Analyzer, c: Cmd) -> None:
                 if base is None:
                     rep = Word(UNKNOWN, "{}")
                 elif filtered:
-                    rep = Word(f"{base}/{literal_names[0]}" if literal_names else f"{base}/*",
-                               "{}", glob=not literal_names)
+                    # {} is each match of the name filter, under the start folder.
+                    n = literal_names[0] if literal_names else (name_pattern or "*")
+                    where = base if shallow else f"{base}/**"
+                    rep = Word(f"{where}/{n}", "{}", glob=not literal_names or not shallow)
                 elif s.text.rstrip("/") in (".", ""):
                     # find . passes "." and then everything under it; rm refuses ".", so
                     # the effect is on everything inside the folder.

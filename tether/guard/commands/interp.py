@@ -19,6 +19,7 @@ text from echo or printf is analysed, anything else is asked about.
 from __future__ import annotations
 
 from tether.guard import opts
+from tether.guard.derive import literal_value
 from tether.guard.source import (
     INTERPRETERS,
     analyse_code,
@@ -70,7 +71,8 @@ def h_shell(a: Analyzer, c: Cmd) -> None:
         w = rest[0]
         if w.inner and judge_program_source(a, w.inner, f"{c.name} -c"):
             return
-        a.nested(w.text, c.cwd, c.depth, f"{c.name} -c")
+        literal = literal_value(w, a.home)
+        a.nested(w.text if literal is None else literal, c.cwd, c.depth, f"{c.name} -c")
         return
     if rest and not stdin_mode:
         script = rest[0]
@@ -243,6 +245,14 @@ def _django(a: Analyzer, operands: list[Word]) -> None:
 
 
 def _python_module(a: Analyzer, c: Cmd, module: str, operands: list[Word]) -> None:
+    if module in ("tether", "tether.cli", "tether.__main__"):
+        # `python -m tether X` is `tether X`, whatever interpreter runs it.
+        a.dispatch("tether", c.sub([Word("tether", "tether"), *operands]))
+        return
+    if module.startswith("tether."):
+        a.add("self.tether-cli", f"python -m {module} runs tether's internals; the agent may not "
+              "drive tether except through its read-only commands", module)
+        return
     if module in ("http.server", "SimpleHTTPServer", "CGIHTTPServer", "pydoc", "smtpd",
                   "aiosmtpd", "pyftpdlib", "uploadserver", "wsgiref.simple_server", "xmlrpc.server"):
         if module == "pydoc" and not any(o.text.startswith("-p") or o.text == "-b" for o in operands):

@@ -403,7 +403,7 @@ def h_db(a: Analyzer, c: Cmd) -> None:
         texts.append(" ".join(w.text for w in args))
     if name == "bq" and args and args[0].text == "rm":
         a.add("db.destroy", "bq rm deletes a dataset or table", "bq rm")
-    stdin = static_stdin(c)
+    stdin = static_stdin(c, a.home)
     if stdin:
         texts.append(stdin)
     for t in texts:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from tether.guard import opts
 from tether.guard.base import static_stdin
+from tether.guard.syntax import UNKNOWN
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -32,6 +33,10 @@ def h_env_dump(a: Analyzer, c: Cmd) -> None:
             a.add("secrets.env-dump", "printenv prints every environment variable, tokens and "
                   "keys included; print only the variable you need")
         for n in names:
+            if UNKNOWN in n:
+                a.add("secrets.env-dump", "printenv is given variable names only known at run "
+                      "time (any of them may hold a token); name the variables", n[:40])
+                break
             if _secret_name(n):
                 a.add("secrets.env-var", f"printing {n} would put a secret into the agent's "
                       "context and logs; use it without printing it", n)
@@ -48,6 +53,78 @@ def h_env_dump(a: Analyzer, c: Cmd) -> None:
               "keys included; print only the variable you need".replace("  ", " "))
     if any("f" in o for o in opts_):
         return
+
+
+# Programs that print stored credentials, and the verbs (or options) that make them print.
+# An empty tuple: any use prints one (credential helpers answer `get` on their input).
+_CREDENTIAL_VERBS: dict[str, tuple[str, ...]] = {
+    "secret-tool": ("lookup", "search"),
+    "security": ("find-generic-password", "find-internet-password", "dump-keychain",
+                 "find-certificate", "export"),
+    "pass": ("show", "", "-c", "--clip"),
+    "gopass": ("show", "cat", ""),
+    "lpass": ("show",),
+    "bw": ("get", "export", "list"),
+    "op": ("read", "inject", "item", "document", "run"),
+    "vault": ("read", "kv"),
+    "keyctl": ("print", "read", "pipe"),
+    "kwallet-query": ("-r", "--read-password"),
+    "gpg": ("--export-secret-keys", "--export-secret-subkeys", "--export-ssh-key",
+            "--decrypt", "-d"),
+    "gpg2": ("--export-secret-keys", "--export-secret-subkeys", "--export-ssh-key",
+             "--decrypt", "-d"),
+}
+_SHADOW_DATABASES = ("shadow", "gshadow")
+
+
+def h_credentials(a: Analyzer, c: Cmd) -> None:
+    """Secrets without a file name: key rings, password stores and credential helpers."""
+    texts = [w.text for w in c.args]
+    name = c.name
+    if name == "getent":
+        if any(t in _SHADOW_DATABASES for t in texts):
+            a.add("secrets.print-token", "getent shadow prints password hashes; they are not the "
+                  "agent's to read", "getent " + " ".join(texts[:2]))
+        return
+    if name.startswith(("docker-credential-", "git-credential-")):
+        if not texts or texts[0] in ("get", "fill", "list"):
+            a.add("secrets.print-token", f"{name} prints stored credentials; let the tool that "
+                  "needs them ask the helper itself", name)
+        return
+    verbs = _CREDENTIAL_VERBS.get(name, ())
+    if name == "pass" and (not texts or (not texts[0].startswith("-") and texts[0] not in (
+            "ls", "list", "find", "search", "grep", "init", "insert", "add", "generate", "edit",
+            "rm", "mv", "cp", "git", "help", "version"))):
+        texts = ["show", *texts]  # `pass NAME` shows NAME
+    if any(t in verbs for t in texts if t) or (not texts and "" in verbs):
+        a.add("secrets.print-token", f"{name} {' '.join(texts[:2])} prints a stored secret into the "
+              "agent's context and logs; use it without printing it (pipe it straight to the "
+              "program that needs it), or ask the user", f"{name} {' '.join(texts[:2])}".strip())
+
+
+def h_ps(a: Analyzer, c: Cmd) -> None:
+    """ps shows other processes; with `e` (BSD) or -E / env columns it shows their environments."""
+    texts = [w.text for w in c.args]
+    shows_env = False
+    for i, t in enumerate(texts):
+        if t.startswith("-"):
+            letters = t[1:]
+            if not t.startswith("--") and "E" in letters:
+                shows_env = True
+            if t in ("-o", "-O", "--format", "-eo") or (t.startswith("-") and t.endswith("o")):
+                fmt = texts[i + 1] if i + 1 < len(texts) else ""
+                shows_env = shows_env or any(f.split("=")[0] in ("env", "environ") for f in
+                                             fmt.split(","))
+        elif t.startswith("-o=") or t.startswith("--format="):
+            shows_env = shows_env or "env" in t.split("=", 1)[1].split(",")
+        elif "e" in t and t.isalpha() and i == 0:
+            # BSD syntax: `ps e`, `ps auxe`, `ps axe`.
+            shows_env = True
+        elif "," in t and i > 0 and texts[i - 1].endswith("o"):
+            continue
+    if shows_env:
+        a.add("secrets.env-dump", "ps with environments prints every process's variables, tokens "
+              "and keys included; leave out `e`/-E", "ps " + " ".join(texts)[:40])
 
 
 def _secret_name(name: str) -> bool:
@@ -151,7 +228,7 @@ def h_crontab(a: Analyzer, c: Cmd) -> None:
         return
     a.add("persist.cron", "installing a crontab makes commands run on a schedule, after the "
           "session; ask the user to set it up", " ".join(w.text for w in c.args)[:80])
-    text = static_stdin(c)
+    text = static_stdin(c, a.home)
     if text:
         for line in text.splitlines():
             fields = line.split(None, 5)
@@ -164,7 +241,7 @@ def h_at(a: Analyzer, c: Cmd) -> None:
         return
     a.add("persist.scheduled", f"{c.name} schedules a command to run later, outside the session; "
           "ask the user to schedule it", c.name)
-    text = static_stdin(c)
+    text = static_stdin(c, a.home)
     if text:
         a.nested(text, None, c.depth, c.name)
 
@@ -232,22 +309,33 @@ def h_chroot(a: Analyzer, c: Cmd) -> None:
         a.argv(c.sub(rest))
 
 
+# tether's commands that only read, and the subcommands of the ones that also change things
+# which only read. Everything else (init, uninstall, mode X, task start, policy accept, trust,
+# approve, deny, stop, serve, gc, rewind, ...) is the user's to run, and any new command is
+# too until it is listed here.
+_TETHER_READS = frozenset({"log", "show", "diff", "blame", "sessions", "status", "verify",
+                           "check", "explain", "review", "ops", "scan", "export", "help"})
+_TETHER_READ_SUBS = {"policy": frozenset({"show", "validate"}), "mode": frozenset({""}),
+                     "task": frozenset({"", "show", "status"}), "approvals": frozenset({""})}
+_TETHER_DRY_RUN = frozenset({"rewind", "revert", "restore", "undo"})
+
+
 def h_tether(a: Analyzer, c: Cmd) -> None:
-    args = [w.text for w in c.args if not w.text.startswith("-")]
+    texts = [w.text for w in c.args]
+    args = [t for t in texts if not t.startswith("-")]
     verb = args[0] if args else ""
     sub = args[1] if len(args) > 1 else ""
-    if verb == "mode" and sub:
-        a.add("self.tether-cli", "the agent may not change tether's mode; ask the user to run "
-              f"`tether mode {sub}`", f"tether mode {sub}")
-    elif verb == "task" and sub in ("start", "end"):
-        a.add("self.tether-cli", f"the agent may not {sub} a task scope itself; ask the user",
-              f"tether task {sub}")
-    elif verb in ("init", "uninstall", "approve", "deny", "serve"):
-        a.add("self.tether-cli", f"`tether {verb}` changes tether's set-up or approvals, which is "
-              "the user's to do", f"tether {verb}")
-    elif verb in ("rewind", "revert", "undo", "restore") and "--dry-run" not in [w.text for w in c.args]:
-        a.add("self.tether-cli", f"`tether {verb}` rewrites the workspace from its history; ask "
-              "the user to run it", f"tether {verb}")
+    if not verb or verb in _TETHER_READS or (verb in _TETHER_READ_SUBS
+                                              and sub in _TETHER_READ_SUBS[verb]):
+        return
+    if verb in _TETHER_DRY_RUN and "--dry-run" in texts:
+        return
+    if any(w.dynamic for w in c.args[:2]):
+        what = "a tether command known only at run time"
+    else:
+        what = f"`tether {' '.join(args[:2])}`"
+    a.add("self.tether-cli", f"{what} changes tether's set-up, approvals or the workspace's "
+          "history, which is the user's to do; ask the user to run it", f"tether {verb} {sub}".strip())
 
 
 def h_agent(a: Analyzer, c: Cmd) -> None:

@@ -75,7 +75,7 @@ def h_xargs(a: Analyzer, c: Cmd) -> None:
     inner = list(args[i:]) or [Word("echo", "echo")]
     if arg_file is not None:
         a.path("read", arg_file, c.cwd, via="xargs -a")
-    text = static_stdin(c) if arg_file is None else None
+    text = static_stdin(c, a.home) if arg_file is None else None
     if replace:
         # With -I each input line is one argument, spaces included.
         items = [ln.strip() for ln in text.splitlines() if ln.strip()] if text is not None else [UNKNOWN]
@@ -146,7 +146,7 @@ def h_parallel(a: Analyzer, c: Cmd) -> None:
 
         a.contact(h.split("@")[-1], "shell", "parallel --sshlogin")
     if not groups:
-        values = static_stdin_words(c)
+        values = static_stdin_words(c, a.home)
         groups = [values if values is not None else [UNKNOWN]]
     combos: list[list[str]] = [[]]
     for g in groups:
