@@ -151,19 +151,22 @@ def wcmatch_says(pat: str, abs_segs: list[str], rel: list[str] | None) -> bool:
     return any(wc.globmatch(subject, c.lstrip("/"), flags=flags) for c in candidates)
 
 
-def _positive_classes(p: str) -> str:
-    """``[!ab]`` rewritten as the class of the other characters paths here are made of.
+def _explicit_classes(p: str) -> str:
+    """Each character class rewritten as the list of its members among the characters paths
+    here are made of.
 
-    pathspec turns ``[!ab]`` into the regular expression ``[^ab]``, which matches ``/``:
-    ``*[!a]?`` then matches ``b/b`` across two segments, where git (``git check-ignore``)
-    and globs.py do not. Members are read with ``fnmatch``, a third implementation.
+    pathspec copies a class into a regular expression as it is, so ``[!a]`` and the range
+    ``[.-b]`` match ``/``: ``*[!a]?`` then matches ``b/b`` across two segments, where git
+    (``git check-ignore``) and globs.py do not. Members are read with ``fnmatch``, a third
+    implementation.
     """
     out, i = "", 0
     while i < len(p):
-        if p[i] == "[" and p[i + 1:i + 2] in ("!", "^"):
-            end = p.index("]", i + 3)
-            cls = "[!" + p[i + 2:end] + "]"
-            kept = [c for c in SUBJECT_CHARS if not fnmatch.fnmatchcase(c, cls[:1] + cls[2:])]
+        if p[i] == "[":
+            negate = p[i + 1] in "!^"
+            end = p.index("]", i + (3 if negate else 2))
+            body = p[i + (2 if negate else 1):end]
+            kept = [c for c in SUBJECT_CHARS if fnmatch.fnmatchcase(c, f"[{body}]") != negate]
             kept.sort(key=lambda c: (c != "]", c == "-"))  # ']' first and '-' last are literal
             out += "[" + ("".join(kept) or "z") + "]"  # 'z' is in no path here
             i = end + 1
@@ -178,7 +181,7 @@ def gitignore_says(pat: str, abs_segs: list[str], rel: list[str] | None) -> bool
     if mapped is None:
         return False
     p, subject = mapped
-    p = _positive_classes(p)
+    p = _explicit_classes(p)
     lines = sorted({p, _strip_tail(p)} - {"", "/"})
     return pathspec.GitIgnoreSpec.from_lines(lines).match_file(subject)
 
