@@ -52,7 +52,8 @@ def _wild(pat: str, s: str, star_crosses_slash: bool) -> bool:
                 si += 1
                 continue
             if c == "[":
-                end = pat.find("]", pi + 2)
+                # A "]" right after "[" or "[!" is a member, not the end: "[!]a]" is one class.
+                end = pat.find("]", pi + (3 if pat[pi + 1:pi + 2] in ("!", "^") else 2))
                 if end != -1:
                     if _class_match(pat[pi + 1:end], s[si]):
                         pi = end + 1
