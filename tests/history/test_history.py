@@ -87,6 +87,9 @@ def test_rewind_then_undo(repo: Path, store: Store, history: Session) -> None:
     final = {p: (repo / p).read_text() for p in ("src/mod.py", "src/app.py")}
     plan, op, step = run(store, lambda: ops.plan_rewind(store, seq_of(store, "b1"), "test"))
     assert op and step
+    # `tether show` of the operation's step names the operation.
+    shown = query.step_json(store.db, query.resolve_step(store.db, step))
+    assert shown["operation"] == {"id": op, "kind": "rewind"} and shown["origin"] == "external"
     assert [(c.name, c.change) for c in plan.changes] == [("src/app.py", "modified"), ("src/mod.py", "modified")]
     assert (repo / "src" / "app.py").read_text() == APP
     assert (repo / "src" / "mod.py").read_text() == "a = 1\nb = 2\nc = 3\n"

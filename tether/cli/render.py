@@ -109,6 +109,8 @@ def print_step(con: Console, step: dict[str, Any], diff: str) -> None:
         ("status", step["status"] + (f": {step['error']}" if step.get("error") else "")),
         ("decision", (step.get("decision") or "") + (" — " + "; ".join(step["reasons"]) if step.get("reasons") else "")),
         ("task", step.get("task") or ""),
+        ("operation", f"{step['operation']['kind']} {step['operation']['id']}"
+                      if step.get("operation") else ""),
         ("time", f"{step['time']} → {step.get('ended') or ''}"),
     ]
     table = Table(show_header=False, box=None, pad_edge=False)

@@ -83,6 +83,7 @@ def step_json(db: sqlite3.Connection, row: Any, with_response: bool = False) -> 
         r = db.execute("SELECT text FROM prompts WHERE id = ?", (prompt,)).fetchone()
         prompt_text = r[0] if r else None
     detail_json = _loads(detail) or {}
+    op = db.execute("SELECT id, kind FROM operations WHERE step = ?", (seq,)).fetchone()
     out: dict[str, Any] = {
         "id": sid,
         "seq": seq,
@@ -103,6 +104,8 @@ def step_json(db: sqlite3.Connection, row: Any, with_response: bool = False) -> 
         "files": files,
         "time": started,
         "ended": ended,
+        # For tether's own changes (rewind, revert, restore, undo): the operation behind them.
+        "operation": {"id": op[0], "kind": op[1]} if op else None,
     }
     if with_response:
         out["response"] = _loads(response)
