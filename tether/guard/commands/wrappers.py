@@ -378,10 +378,14 @@ def h_runner(a: Analyzer, c: Cmd) -> None:
         p = opts.parse(args, short_val="pc", long_val=frozenset({"package", "call"}), stop=True)
         for v in p.all_values("c", "call"):
             a.nested(v.text, c.cwd, c.depth, f"{c.name} -c")
-        if p.rest:
+        # npx, bunx, uvx fetch the package they run: the package managers' handler judges where
+        # it comes from and then analyses the command.
+        if not a.dispatch("npm", c) and p.rest:
             a.argv(c.sub(p.rest))
         return
     if i < len(args) and args[i].text in verbs:
+        if c.name == "uv":
+            a.dispatch("pip", c)  # `uv run --with PKG`: packages from outside the project
         rest = args[i + 1:]
         p = opts.parse(rest, short_val="npe" if c.name in ("conda", "mamba", "micromamba") else "",
                        long_val=frozenset({"name", "prefix", "with", "python", "env", "package",
