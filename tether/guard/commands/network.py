@@ -24,6 +24,18 @@ if TYPE_CHECKING:
 # ---------------------------------------------------------------------------
 # Handlers
 
+# Paste and file-drop services: whatever reaches them is published.
+_PASTE_HOSTS = frozenset({"ix.io", "sprunge.us", "termbin.com", "paste.rs", "0x0.st",
+                          "transfer.sh", "bashupload.com", "file.io", "pastebin.com",
+                          "hastebin.com", "dpaste.com", "dpaste.org", "paste.ee", "clbin.com",
+                          "catbox.moe", "litterbox.catbox.moe", "temp.sh", "oshi.at",
+                          "paste.c-net.org", "pastes.dev", "rentry.co", "ttm.sh", "envs.sh"})
+
+
+def _kind(host: str, kind: str) -> str:
+    """Contact with a paste service is sending, whatever the method."""
+    return "send" if host.lower().rstrip(".") in _PASTE_HOSTS else kind
+
 _CURL_VAL = frozenset({
     "data", "data-ascii", "data-binary", "data-raw", "data-urlencode", "json", "form",
     "form-string", "upload-file", "output", "output-dir", "config", "url", "request", "header",
@@ -82,7 +94,8 @@ def h_curl(a: Analyzer, c: Cmd) -> None:
         if scheme in ("gopher", "dict", "telnet", "ldap", "smb", "smtp", "smtps", "tftp", "ftp",
                       "mqtt"):
             kind = "raw" if scheme in ("gopher", "dict", "telnet") else "send" if upload else kind
-        a.contact(host or (UNKNOWN if u.dynamic else ""), kind, f"curl {t.replace(UNKNOWN, '?')}")
+        a.contact(host or (UNKNOWN if u.dynamic else ""), _kind(host or "", kind),
+                  f"curl {t.replace(UNKNOWN, '?')}")
 
 
 def h_wget(a: Analyzer, c: Cmd) -> None:
@@ -114,16 +127,17 @@ def h_wget(a: Analyzer, c: Cmd) -> None:
     for u in p.operands:
         t = u.text
         host = host_of_url(t) if "://" in t else t.split("/", 1)[0].split(":", 1)[0]
-        a.contact(host or (UNKNOWN if u.dynamic else ""), "send" if sends else "fetch",
-                f"wget {t.replace(UNKNOWN, '?')}")
+        a.contact(host or (UNKNOWN if u.dynamic else ""),
+                  _kind(host or "", "send" if sends else "fetch"), f"wget {t.replace(UNKNOWN, '?')}")
 
 
 def h_httpie(a: Analyzer, c: Cmd) -> None:
     p = opts.parse(c.args, short_val="aAo", long_val=frozenset({"auth", "auth-type", "output",
                                                                 "session", "verify", "cert"}))
     ops = list(p.operands)
+    method = ""
     if ops and ops[0].text.isupper():
-        ops.pop(0)
+        method = ops.pop(0).text
     if not ops:
         return
     url = ops[0].text
@@ -137,7 +151,12 @@ def h_httpie(a: Analyzer, c: Cmd) -> None:
     host = host_of_url(url) if "://" in url else url.split("/", 1)[0].split(":", 1)[0]
     if not host or url.startswith(":"):
         host = "localhost"
-    a.contact(host, "send" if items else "fetch", f"{c.name} {url}")
+    # Without --ignore-stdin, httpie sends what arrives on standard input as the body.
+    s = c.simple
+    piped = "ignore-stdin" not in p.flags and "I" not in p.flags and (
+        s.stdin is not None or bool(s.producers) or any(r.op.startswith("<") for r in s.redirects))
+    sends = bool(items) or piped or method in ("POST", "PUT", "PATCH")
+    a.contact(host, _kind(host, "send" if sends else "fetch"), f"{c.name} {url}")
 
 
 def h_nc(a: Analyzer, c: Cmd) -> None:
@@ -158,7 +177,7 @@ def h_nc(a: Analyzer, c: Cmd) -> None:
         a.contact("0.0.0.0", "listen", f"{c.name} -l")
         return
     for h in hosts[:1]:
-        a.contact(h, "raw", f"{c.name} {h}")
+        a.contact(h, _kind(h, "raw"), f"{c.name} {h}")
 
 
 def h_socat(a: Analyzer, c: Cmd) -> None:
@@ -245,6 +264,7 @@ def h_scp(a: Analyzer, c: Cmd) -> None:
             a.path("read", s, c.cwd, via=c.name, recursive="r" in p.flags)
     if dest_host:
         a.contact(dest_host, "shell", f"{c.name} to {dest_host}")
+        a.contact(dest_host, "send", f"{c.name} copies files to {dest_host}")
     else:
         a.path("write", dest, c.cwd, via=c.name)
 
@@ -281,6 +301,7 @@ def h_rsync(a: Analyzer, c: Cmd) -> None:
     dh = host_of_remote(dest.text)
     if dh:
         a.contact(dh, "shell", f"rsync to {dh}")
+        a.contact(dh, "send", f"rsync copies files to {dh}")
     else:
         a.path("write", dest, c.cwd, via="rsync")
         if delete:
@@ -290,6 +311,7 @@ def h_rsync(a: Analyzer, c: Cmd) -> None:
 def h_remote_tool(a: Analyzer, c: Cmd) -> None:
     """ftp, sftp, tftp, smbclient, rlogin, mosh, sshfs and similar: a session on a remote host."""
     p = opts.parse(c.args, short_val="pPlcUWsoiFbBDRSv" if c.name != "smbclient" else "UWcApsmOnRdlLIE")
+    host: str | None = None
     for w in p.operands:
         t = w.text
         host = host_of_remote(t) or (t.split("@")[-1] if ("." in t or t.startswith("\\\\")) and not t.startswith("/") else None)
@@ -298,10 +320,36 @@ def h_remote_tool(a: Analyzer, c: Cmd) -> None:
         if host:
             a.contact(host, "shell", f"{c.name} {host}")
             break
+    if host and c.name in ("sftp", "ftp", "lftp", "tftp", "smbclient"):
+        _batch_uploads(a, c, host, p.value("b"))
     if c.name == "sshfs" and len(p.operands) >= 2:
         a.path("write", p.operands[-1], c.cwd, via="sshfs")
     for v in p.all_values("c"):
         a.generic_word(v, c, unknown=True)
+
+
+def _batch_uploads(a: Analyzer, c: Cmd, host: str, batch: Word | None) -> None:
+    """sftp/ftp commands given on standard input or in a batch file: put sends files."""
+    from tether.guard.base import static_stdin
+
+    s = c.simple
+    if batch is not None:
+        a.path("read", batch, c.cwd, via=f"{c.name} -b")
+    text = static_stdin(c)
+    if text is None and batch is None and not s.producers and not any(
+            r.op.startswith("<") for r in s.redirects):
+        return
+    uploads = False
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if parts and parts[0].lower() in ("put", "mput", "reput", "append", "send", "mirror"):
+            uploads = True
+            for local in parts[1:2]:
+                if not local.startswith("-"):
+                    a.path("read", Word(local, local), c.cwd, via=f"{c.name} {parts[0]}")
+    if uploads or text is None:
+        a.contact(host, "send", f"{c.name} runs commands from its input on {host}"
+                  + (" and uploads files" if uploads else ""))
 
 
 def h_aria2c(a: Analyzer, c: Cmd) -> None:
@@ -381,11 +429,23 @@ def h_nmap(a: Analyzer, c: Cmd) -> None:
     a.generic(c)
 
 
+# Options of the lookup tools that take a value (so that the value is not read as a name).
+_LOOKUP_VAL = {"ping": "cisIWwtlpQSMmTF", "ping6": "cisIWwtlpQSMmTF", "dig": "bcfkpqtxy",
+               "host": "cCNRtWm", "traceroute": "fgimNpqstwz", "mtr": "abcfimnopsuyzB",
+               "tracepath": "lmp", "whois": "hpisTv", "nslookup": ""}
+
+
 def h_ping(a: Analyzer, c: Cmd) -> None:
-    """ping, dig, traceroute: diagnostics that send nothing of the user's."""
+    """ping, dig, traceroute: diagnostics; a name computed at run time carries data out,
+    since the lookup hands the name to whoever serves its domain."""
+    p = opts.parse(c.args, short_val=_LOOKUP_VAL.get(c.name, ""))
     for w in c.args:
         if w.text.startswith("/") or w.text.startswith("~"):
             a.path("mention", w, c.cwd, via=c.name)
+    for w in p.operands:
+        if UNKNOWN in w.text:
+            a.contact(UNKNOWN, "send", f"{c.name} looks up {w.raw}, a name computed at run time; "
+                      "a lookup carries the name to whoever serves the domain")
 
 
 _GLOBAL_PMS = {"brew", "apt", "apt-get", "aptitude", "yum", "dnf", "pacman", "apk", "zypper",

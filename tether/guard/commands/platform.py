@@ -398,12 +398,49 @@ def _judge_mount(a: Analyzer, c: Cmd, src: Word, readonly: bool) -> None:
           "included; mount the workspace or a folder of it instead", path)
 
 
+def _gh_sends(a: Analyzer, c: Cmd, group: str, verb: str) -> None:
+    """What gh sends: gists publish files; bodies and inputs are read from files; -R posts to
+    a repository that may not be the project's."""
+    from tether.guard import opts
+
+    p = opts.parse(c.args, short_val="RFbtdlaomrpsfjqwiBH", long_val=frozenset({
+        "repo", "body-file", "body", "title", "desc", "description", "filename", "input",
+        "field", "raw-field", "method", "header", "jq", "template", "label", "assignee",
+        "milestone", "project", "reviewer", "base", "head", "web", "notes-file", "notes"}))
+    for v in p.all_values("body-file", "input", "notes-file", *(("F",) if group != "api" else ())):
+        if v.text != "-":
+            a.path("read", v, c.cwd, via=f"gh {group} {verb}")
+    for v in p.all_values("F", "field") if group == "api" else []:
+        if "=@" in v.text:
+            a.path("read", Word(v.text.split("=@", 1)[1], v.raw), c.cwd, via="gh api")
+    if group == "gist" and verb in ("create", "new", "edit"):
+        for w in p.operands[2:]:
+            if w.text != "-":
+                a.path("read", w, c.cwd, via=f"gh gist {verb}")
+        a.add("net.send", f"gh gist {verb} publishes files on GitHub outside the project's "
+              "repository; ask the user", f"gh gist {verb}")
+        return
+    repo = p.value("R", "repo")
+    if repo is None or group not in ("issue", "pr", "release", "discussion") or verb not in (
+            "create", "comment", "edit", "upload", "new"):
+        return
+    target = repo.text.lower().removesuffix(".git").split("github.com/")[-1].strip("/")
+    own = set()
+    for url in a.policy.git.remotes().values():
+        tail = url.lower().removesuffix(".git").replace(":", "/").rstrip("/")
+        own.add("/".join(tail.split("/")[-2:]))
+    if target not in own:
+        a.add("net.send", f"gh {group} {verb} -R {repo.text} posts to a repository that is not one "
+              "of this project's remotes; ask the user", repo.text)
+
+
 def h_gh(a: Analyzer, c: Cmd) -> None:
     pos = _positionals(c.args)
     texts = [w.text for w in c.args]
     if len(pos) < 2:
         return
     group, verb = pos[0], pos[1]
+    _gh_sends(a, c, group, verb)
     if group == "auth" and verb == "token":
         a.add("secrets.print-token", "gh auth token prints your GitHub token; use it without "
               "printing it", "gh auth token")
