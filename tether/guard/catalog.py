@@ -82,6 +82,13 @@ RULES: dict[str, tuple[str, str]] = {
     "task.scope": ("scope", "an edit or command outside the active task's scope"),
     "tool.unknown": ("unparsed", "a tool the guard does not know"),
     "tool.mcp-write": ("mcp", "an MCP tool whose name does not read as read-only"),
+    # git, sending and outside code
+    "git.remote-change": ("shared-state", "adding or repointing a git remote (remote add/set-url, remote.X.url, url.X.insteadOf)"),
+    "exec.unread-script": ("unparsed", "a script run by another program (git bisect run, rebase --exec) that the guard cannot read"),
+    "exec.outside-package": ("network", "a package runner (npx, uvx, pipx run, dlx, go run pkg@v) fetching a package that is not a declared dependency"),
+    "pkg.install-url": ("network", "installing a package from a URL, a VCS repository or a GitHub shorthand"),
+    "container.mount-home": ("outside-workspace", "a container given the home folder, a secret or another folder outside the workspace"),
+    "container.secret-env": ("secrets", "a container given a secret from the host's environment or an env file"),
 }
 
 

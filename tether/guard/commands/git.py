@@ -22,6 +22,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from tether.guard.analysis import Analyzer
     from tether.guard.base import Cmd
+    from tether.guard.gitconfig import GitConfig
 
 _KNOWN = GIT_READONLY | frozenset({
     "add", "commit", "merge", "rebase", "cherry-pick", "revert", "pull", "init", "clone", "mv",
@@ -37,11 +38,34 @@ _KNOWN = GIT_READONLY | frozenset({
     "upload-pack", "receive-pack", "credential", "fsmonitor--daemon", "scalar", "backfill",
     "replay", "refs", "last-modified", "sparse", "annex", "flow", "crypt",
 })
+# Settings whose value is a program git runs (prefixes of lower-cased keys).
 _EXEC_KEYS = ("core.pager", "core.editor", "core.sshcommand", "core.fsmonitor", "diff.external",
               "core.askpass", "credential.helper", "sequence.editor", "gpg.program",
               "core.gitproxy", "uploadpack.packobjectshook", "pager.", "protocol.ext.allow",
-              "merge.tool", "diff.tool", "mergetool.", "difftool.", "remote.origin.uploadpack",
-              "include.path", "includeif.", "gpg.ssh.program", "sendemail.sendmailcmd")
+              "merge.tool", "diff.tool", "mergetool.", "difftool.", "include.path", "includeif.",
+              "gpg.ssh.program", "sendemail.", "core.alternaterefscommand", "browser.", "man.",
+              "interactive.difffilter", "init.templatedir", "web.browser")
+_EXEC_ENDINGS = (".textconv", ".clean", ".smudge", ".process", ".command", ".cmd", ".helper",
+                 ".program", ".driver", ".uploadpack", ".receivepack")
+# Settings that change where git sends the repository.
+_REMOTE_KEYS = (".url", ".pushurl", ".insteadof", ".pushinsteadof")
+# Pager and editor settings set to one of these only show text: `git -c core.pager=cat log`.
+_DISPLAY_KEYS = ("core.pager", "pager.", "core.editor", "sequence.editor", "interactive.difffilter")
+_DISPLAY_PROGRAMS = frozenset({":", "cat", "less", "more", "most", "head", "tail", "true", "bat",
+                               "batcat", "delta", "diff-so-fancy", "diff-highlight", "vim", "vi",
+                               "nvim", "nano", "emacs", "code", "subl"})
+_BOOLEANS = frozenset({"true", "false", "yes", "no", "on", "off", "1", "0", ""})
+# Variables through which git takes a program or its configuration: name -> the setting it stands for.
+_ENV_SETTINGS = {"GIT_SSH": "core.sshCommand", "GIT_SSH_COMMAND": "core.sshCommand",
+                 "GIT_EXTERNAL_DIFF": "diff.external", "GIT_PAGER": "core.pager",
+                 "GIT_ASKPASS": "core.askPass", "GIT_EDITOR": "core.editor",
+                 "GIT_SEQUENCE_EDITOR": "sequence.editor", "GIT_PROXY_COMMAND": "core.gitProxy",
+                 "GIT_TEMPLATE_DIR": "init.templateDir", "GIT_CONFIG": "include.path",
+                 "GIT_CONFIG_GLOBAL": "include.path", "GIT_CONFIG_SYSTEM": "include.path"}
+# Options of the transport commands whose value is the program run on the other side.
+_TRANSPORT_OPTS = {"fetch": ("upload-pack",), "pull": ("upload-pack",), "ls-remote": ("upload-pack",),
+                   "clone": ("upload-pack",), "push": ("receive-pack", "exec"),
+                   "archive": ("exec",)}
 
 
 def git_dir(root: str) -> str | None:
@@ -94,11 +118,11 @@ def branch_exists(root: str, name: str) -> bool:
     return f" refs/heads/{name}\n" in packed or f" refs/remotes/origin/{name}\n" in packed
 
 
-def h_git(a: Analyzer, c: Cmd) -> None:
+def h_git(a: Analyzer, c: Cmd, aliases: frozenset[str] = frozenset()) -> None:
     args = c.args
     cwd = c.cwd
     i = 0
-    configs: list[str] = []
+    configs: list[tuple[str, str, str]] = _env_configs(a, c) if not aliases else []
     while i < len(args):
         t = args[i].text
         if t == "--":
@@ -111,18 +135,18 @@ def h_git(a: Analyzer, c: Cmd) -> None:
             cwd = a.resolve(t[2:], cwd)
             i += 1
         elif t == "-c" and i + 1 < len(args):
-            configs.append(args[i + 1].text)
+            configs.append((*_split_setting(args[i + 1].text), "git -c"))
             i += 2
         elif t.startswith("-c") and len(t) > 2:
-            configs.append(t[2:])
+            configs.append((*_split_setting(t[2:]), "git -c"))
             i += 1
         elif t in ("--git-dir", "--work-tree", "--namespace", "--super-prefix", "--config-env",
                    "--list-cmds", "--attr-source") and i + 1 < len(args):
             if t == "--config-env":
-                configs.append(args[i + 1].text.split("=", 1)[0] + "=" + UNKNOWN)
+                configs.append((args[i + 1].text.split("=", 1)[0], UNKNOWN, "git --config-env"))
             i += 2
         elif t.startswith("--config-env="):
-            configs.append(t[13:].split("=", 1)[0] + "=" + UNKNOWN)
+            configs.append((t[13:].split("=", 1)[0], UNKNOWN, "git --config-env"))
             i += 1
         elif t.startswith("--exec-path="):
             a.add("exec.dynamic", "git --exec-path runs git's commands from another folder",
@@ -132,44 +156,168 @@ def h_git(a: Analyzer, c: Cmd) -> None:
             i += 1
         else:
             break
-    for cfg in configs:
-        _check_config(a, cfg.partition("=")[0], cfg.partition("=")[2], c)
+    for key, value, via in configs:
+        _check_config(a, key, value, c, via)
+    from tether.guard.gitconfig import GitConfig
+
+    overrides = GitConfig([(key, value) for key, value, _ in configs])
     sub = args[i].text.lower() if i < len(args) else ""
     rest = list(args[i + 1:])
     if sub not in GIT_READONLY:
         a.mutates()
-    g = _Git(a, c, cwd, rest)
+    g = _Git(a, c, cwd, rest, overrides)
+    g.transport_programs(sub)
     method = getattr(g, "sub_" + sub.replace("-", "_"), None)
     if method is not None:
         method()
-    elif sub not in _KNOWN:
-        g.alias(sub)
+    elif sub not in _KNOWN and sub not in aliases:
+        g.alias(sub, list(args[:i]), aliases | {sub})
 
 
-def _check_config(a: Analyzer, key: str, value: str, c: Cmd) -> None:
+def _split_setting(text: str) -> tuple[str, str]:
+    """``-c key=value``; ``-c key`` alone means true."""
+    key, eq, value = text.partition("=")
+    return key, value if eq else "true"
+
+
+def _env_configs(a: Analyzer, c: Cmd) -> list[tuple[str, str, str]]:
+    """Settings git takes from variables on its command line (GIT_PAGER=..., GIT_CONFIG_KEY_0=...)."""
+    env = {name: w.text for name, w in c.simple.assigns if name.startswith("GIT_")}
+    if not env:
+        return []
+    out: list[tuple[str, str, str]] = []
+    for name, value in env.items():
+        key = _ENV_SETTINGS.get(name)
+        if key is not None:
+            out.append((key, value, f"the variable {name}"))
+        elif name == "GIT_EXEC_PATH":
+            a.add("exec.dynamic", "GIT_EXEC_PATH runs git's commands from another folder", value)
+    if "GIT_CONFIG_PARAMETERS" in env:
+        from tether.guard.shell import split_words
+
+        text = env["GIT_CONFIG_PARAMETERS"]
+        if UNKNOWN in text:
+            a.add("git.config-exec", "GIT_CONFIG_PARAMETERS sets git configuration that is only "
+                  "known at run time", "GIT_CONFIG_PARAMETERS")
+        for item in split_words(text.replace(UNKNOWN, "UNKNOWN_VALUE")):
+            out.append((*_split_setting(item), "the variable GIT_CONFIG_PARAMETERS"))
+    count = env.get("GIT_CONFIG_COUNT")
+    if count is not None:
+        if not count.isdigit():
+            a.add("git.config-exec", "GIT_CONFIG_COUNT sets git configuration that is only known "
+                  "at run time", "GIT_CONFIG_COUNT")
+        for n in range(min(int(count), 64) if count.isdigit() else 0):
+            key = env.get(f"GIT_CONFIG_KEY_{n}")
+            if key is not None:
+                out.append((key, env.get(f"GIT_CONFIG_VALUE_{n}", ""),
+                            f"the variable GIT_CONFIG_KEY_{n}"))
+    return out
+
+
+def _check_config(a: Analyzer, key: str, value: str, c: Cmd, via: str = "git config") -> None:
     k = key.lower().strip()
+    if UNKNOWN in k:
+        a.add("git.config-exec", f"{via} sets a git setting whose name is only known at run time",
+              key.replace(UNKNOWN, "?"))
+        return
     if k == "core.hookspath":
         a.add("git.hooks-bypass", "changing core.hooksPath redirects or disables the repository's "
               "git hooks, tether's included", key)
         return
-    if k.startswith("alias.") and value.startswith("!"):
-        a.nested(value[1:], c.cwd, c.depth, f"the git alias {key}")
+    if (k.startswith("remote.") and k.endswith(_REMOTE_KEYS)) or (
+            k.startswith("url.") and k.endswith(_REMOTE_KEYS)):
+        a.add("git.remote-change", f"{via} sets {key}, which changes where git sends or fetches "
+              "the repository; ask the user before pointing a remote elsewhere", key)
         return
-    if k.startswith(_EXEC_KEYS) or k.endswith((".textconv", ".clean", ".smudge", ".process",
-                                               ".command", ".cmd", ".helper")):
-        a.add("git.config-exec", f"the git setting {key} makes git run a program; set it "
+    if k.startswith("alias."):
+        if value.startswith("!"):
+            if via != "git config":
+                # A shell alias defined and used in one command line is a way to hide a command.
+                a.add("git.config-exec", f"{via} defines the shell alias {key}; run the command "
+                      "directly", key)
+            a.nested(value[1:], c.cwd, c.depth, f"the git alias {key}")
+        return
+    if k.startswith(_EXEC_KEYS) or k.endswith(_EXEC_ENDINGS) or (
+            k.startswith("submodule.") and k.endswith(".update") and value.startswith("!")):
+        if _displays_only(k, value):
+            return
+        a.add("git.config-exec", f"{via} sets {key}, which makes git run a program; set it "
               "yourself if it is wanted", key)
         if value and UNKNOWN not in value and k not in ("include.path", "protocol.ext.allow"):
             a.nested(value.lstrip("!"), c.cwd, c.depth, f"the git setting {key}")
 
 
+def _displays_only(key: str, value: str) -> bool:
+    """A pager or editor setting naming a program that only shows text (cat, less -R)."""
+    if not key.startswith(_DISPLAY_KEYS):
+        return False
+    if key.startswith("pager.") and value.lower() in _BOOLEANS:
+        return True
+    if UNKNOWN in value or any(ch in value for ch in ";|&$`<>()\\\n"):
+        return False
+    from tether.guard.shell import split_words
+    from tether.guard.syntax import command_name
+
+    words = split_words(value)
+    return bool(words) and "/" not in words[0] and command_name(words[0]) in _DISPLAY_PROGRAMS \
+        and all(w.startswith("-") for w in words[1:])
+
+
 class _Git:
-    def __init__(self, a: Analyzer, c: Cmd, cwd: str | None, rest: list[Word]) -> None:
+    def __init__(self, a: Analyzer, c: Cmd, cwd: str | None, rest: list[Word],
+                 overrides: GitConfig) -> None:
         self.a = a
         self.c = c
         self.cwd = cwd
         self.rest = rest
         self.texts = [w.text for w in rest]
+        # Settings given on this command line (-c, GIT_CONFIG_*), which win over git's files.
+        self.overrides = overrides
+
+    def config(self, key: str) -> str | None:
+        value = self.overrides.get(key)
+        return value if value is not None else self.a.policy.git.get(key)
+
+    def runs(self, text: str, what: str) -> None:
+        """A command line git hands to a shell (rebase --exec, difftool --extcmd, bisect run).
+
+        The command is analysed like any other; a script it names that the guard cannot read
+        (missing, binary, too large) is asked about, since nothing of it can be checked.
+        """
+        self.a.nested(text, self.cwd, self.c.depth, what)
+        if UNKNOWN in text:
+            return
+        from tether.guard.shell import split_words
+
+        words = split_words(text)
+        if not words or "/" not in words[0]:
+            return
+        script = Word(words[0], words[0])
+        if self.a.script_text(script, self.cwd, from_disk=True) is None:
+            self.a.add("exec.unread-script", f"{what} runs {words[0]}, a script the guard cannot "
+                       "read; write the steps out or create the script first so it can be "
+                       "checked", words[0])
+
+    def transport_programs(self, sub: str) -> None:
+        """--upload-pack, --receive-pack, --exec: the program run for the transport."""
+        names = _TRANSPORT_OPTS.get(sub)
+        if names is None:
+            return
+        for k, t in enumerate(self.texts):
+            for name in names:
+                value: str | None = None
+                if t.startswith(f"--{name}="):
+                    value = t[len(name) + 3:]
+                elif t == f"--{name}" and k + 1 < len(self.texts):
+                    value = self.texts[k + 1]
+                elif sub == "clone" and t.startswith("-u") and name == "upload-pack":
+                    value = t[2:] or (self.texts[k + 1] if k + 1 < len(self.texts) else None)
+                if value is None:
+                    continue
+                self.a.add("git.config-exec", f"git {sub} --{name} names the program git runs "
+                           "for the transfer; leave it to the remote's configuration", name)
+                if UNKNOWN not in value:
+                    self.a.nested(value, self.cwd, self.c.depth, f"git {sub} --{name}")
 
     def discard(self, what: str, hint: str) -> None:
         self.a.add("git.discard", f"{what} discards uncommitted work for good; {hint}", what)
@@ -306,12 +454,43 @@ class _Git:
         if any(t in ("--abort", "--continue", "--skip", "--quit", "--show-current-patch",
                      "--edit-todo") for t in self.texts):
             return
+        p = opts.parse(self.rest, short_val="xsXC", long_val=frozenset({
+            "exec", "strategy", "strategy-option", "onto", "whitespace"}),
+            optional_long=frozenset({"empty", "rebase-merges", "gpg-sign", "autosquash"}))
+        for v in p.all_values("x", "exec"):
+            self.runs(v.text, "git rebase --exec")
         branch = current_branch(self.a.root)
-        ops = [t for t in self.texts if not t.startswith("-")]
+        ops = [w.text for w in p.operands]
         target = ops[1] if len(ops) >= 2 else branch
         if target and self.a.policy.branch_protected(target):
             self.a.add("git.history-rewrite", f"rebasing {target}, a protected branch, rewrites "
                        "history others have; rebase a feature branch instead", target)
+
+    def sub_bisect(self) -> None:
+        if self.texts[:1] == ["run"] and len(self.rest) > 1:
+            self.runs(" ".join(w.raw for w in self.rest[1:]), "git bisect run")
+
+    def sub_difftool(self) -> None:
+        p = opts.parse(self.rest, short_val="xt", long_val=frozenset({"extcmd", "tool"}))
+        for v in p.all_values("x", "extcmd"):
+            self.runs(v.text, "git difftool --extcmd")
+
+    def sub_grep(self) -> None:
+        for t in self.texts:
+            if t == "--":
+                break
+            value: str | None = None
+            if t.startswith("--open-files-in-pager="):
+                value = t[22:]
+            elif t.startswith("-") and not t.startswith("--"):
+                for k, ch in enumerate(t[1:], 1):
+                    if ch in "efABCm":
+                        break
+                    if ch == "O":
+                        value = t[k + 1:] or None
+                        break
+            if value is not None:
+                _check_config(self.a, "core.pager", value, self.c, "git grep --open-files-in-pager")
 
     def sub_commit(self) -> None:
         if "--amend" in self.texts:
@@ -360,7 +539,7 @@ class _Git:
         repo = p.value("repo")
         remote = ops[0] if ops else (repo.text if repo is not None else None)
         refspecs = ops[1:]
-        self._remote_host(remote, "git push")
+        self._push_to(remote)
         if p.has("mirror") or (p.has("prune") and not delete):
             a.add("git.push.mirror", "git push --mirror/--prune deletes or overwrites remote "
                   "branches that do not match local ones; push named branches", remote)
@@ -417,6 +596,56 @@ class _Git:
                 a.add("git.push.protected", f"pushing straight to {label}, a protected branch, "
                       "skips review; push a feature branch and open a pull request", branch)
 
+    def _push_to(self, remote: str | None) -> None:
+        """Where a push sends the repository.
+
+        A remote configured before this command line is trusted as far as the network
+        allowlist trusts its host; anything else (a URL, a remote added or repointed in the
+        same command line, a name known only at run time) is sending data out.
+        """
+        from tether.guard.hosts import host_of_remote, host_of_url
+
+        a = self.a
+        if remote is None:
+            branch = current_branch(a.root) or ""
+            remote = (self.config(f"branch.{branch}.pushRemote") or self.config("remote.pushDefault")
+                      or self.config(f"branch.{branch}.remote") or "origin")
+        if UNKNOWN in remote:
+            a.contact(UNKNOWN, "send", "git push to an address only known at run time")
+            return
+        if remote.startswith("ext::"):
+            a.nested(remote[5:].replace("%S", "x").replace("%s", "x"), self.cwd, self.c.depth,
+                     "a git ext:: remote")
+            return
+        session = a.git_remotes.get(remote)
+        if session is not None:
+            urls = [session]
+            what = f"git push {remote} (a remote set in this command line to {session})"
+        elif "://" in remote or host_of_remote(remote):
+            urls = [remote]
+            what = f"git push to {remote}, which is not a configured remote"
+        else:
+            urls = self.overrides.remote_urls(remote) or a.policy.git.remote_urls(remote)
+            if not urls:
+                if "/" in remote or remote.startswith("."):
+                    a.path("write", Word(remote, remote), self.cwd, via="git push")
+                return
+            what = f"git push {remote}"
+        for url in urls:
+            if url.startswith("ext::"):
+                a.nested(url[5:], self.cwd, self.c.depth, "a git ext:: remote")
+                continue
+            if url.lower().startswith("file://") or (
+                    "://" not in url and not host_of_remote(url)):
+                a.path("write", Word(url.removeprefix("file://"), url), self.cwd, via="git push")
+                continue
+            host = host_of_url(url) if "://" in url else host_of_remote(url)
+            if not host:
+                continue
+            if session is None and what == f"git push {remote}" and a.policy.host_allowed(host):
+                continue  # configured before this command line, on an allowed host
+            a.contact(host, "send", what)
+
     def _remote_host(self, remote: str | None, what: str) -> None:
         from tether.guard.hosts import host_of_remote, host_of_url
 
@@ -430,7 +659,7 @@ class _Git:
         if url is None:
             url = self.a.git_remotes.get(remote)
             if url is None:
-                url = self.a.policy.git.get(f"remote.{remote}.url")
+                url = self.config(f"remote.{remote}.url")
         if not url:
             return
         if url.startswith("ext::"):
@@ -438,17 +667,21 @@ class _Git:
             return
         host = host_of_url(url) if "://" in url else host_of_remote(url)
         if host:
-            self.a.contact(host, "send" if "push" in what else "fetch", f"{what} {remote}")
+            self.a.contact(host, "fetch", f"{what} {remote}")
 
     def sub_fetch(self) -> None:
-        ops = [t for t in self.texts if not t.startswith("-")]
-        if ops:
-            self._remote_host(ops[0], "git fetch")
+        p = opts.parse(self.rest, short_val="jo", long_val=frozenset({
+            "upload-pack", "depth", "deepen", "shallow-since", "shallow-exclude", "refmap",
+            "jobs", "server-option", "negotiation-tip", "filter", "recurse-submodules-default"}))
+        if p.operands:
+            self._remote_host(p.operands[0].text, "git fetch")
 
     def sub_pull(self) -> None:
-        ops = [t for t in self.texts if not t.startswith("-")]
-        if ops:
-            self._remote_host(ops[0], "git pull")
+        p = opts.parse(self.rest, short_val="josX", long_val=frozenset({
+            "upload-pack", "depth", "deepen", "shallow-since", "shallow-exclude", "jobs",
+            "server-option", "negotiation-tip", "strategy", "strategy-option"}))
+        if p.operands:
+            self._remote_host(p.operands[0].text, "git pull")
 
     def sub_ls_remote(self) -> None:
         self.sub_fetch()
@@ -470,12 +703,18 @@ class _Git:
             self.a.path("write", ops[1], self.cwd, via="git clone")
 
     def sub_remote(self) -> None:
-        if len(self.texts) >= 3 and self.texts[0] in ("add", "set-url"):
-            ops = [t for t in self.texts[1:] if not t.startswith("-")]
+        if self.texts[:1] in (["add"], ["set-url"]):
+            p = opts.parse(self.rest[1:], short_val="tm", long_val=frozenset({"track", "master",
+                                                                            "mirror"}),
+                           optional_long=frozenset({"mirror"}))
+            ops = [w.text for w in p.operands]
             if len(ops) >= 2:
-                self.a.git_remotes[ops[0]] = ops[1]
-        elif self.texts[:1] in (["remove"], ["rm"]):
-            pass
+                url = ops[-1] if self.texts[0] == "add" or len(ops) == 2 else ops[1]
+                self.a.git_remotes[ops[0]] = url
+                self.a.add("git.remote-change", f"git remote {self.texts[0]} points {ops[0]} at "
+                           f"{url.replace(UNKNOWN, '?')}, which changes where git sends the "
+                           "repository; ask the user before adding or repointing a remote",
+                           ops[0])
 
     def sub_submodule(self) -> None:
         if self.texts[:1] == ["add"]:
@@ -548,8 +787,8 @@ class _Git:
             self.a.add("git.history-rewrite", "git replace swaps objects in history for everyone "
                        "who fetches the replacement refs", "git replace")
 
-    def alias(self, sub: str) -> None:
-        value = self.a.policy.git.get(f"alias.{sub}")
+    def alias(self, sub: str, options: list[Word], seen: frozenset[str]) -> None:
+        value = self.config(f"alias.{sub}")
         if value is None:
             return
         if value.startswith("!"):
@@ -558,6 +797,8 @@ class _Git:
             return
         from tether.guard.shell import split_words
 
-        argv = [Word("git", "git"), *[Word(x, x) for x in split_words(value)], *self.rest]
-        if self.c.depth < 4:
-            h_git(self.a, self.c.sub(argv, self.cwd))
+        # The alias runs with the same -c settings and variables as the command that named it.
+        argv = [Word("git", "git"), *options, *[Word(x, x) for x in split_words(value)],
+                *self.rest]
+        if len(seen) < 8:
+            h_git(self.a, self.c.sub(argv, self.c.cwd), seen)

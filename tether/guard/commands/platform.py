@@ -9,7 +9,7 @@ statements that drop, truncate or empty tables.
 
 from __future__ import annotations
 
-from tether.guard.syntax import Word
+from tether.guard.syntax import UNKNOWN, Word
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -262,6 +262,8 @@ def h_docker(a: Analyzer, c: Cmd) -> None:
         obj = ""
     if c.name in ("docker-compose",) or verb == "compose":
         sub = pos[1] if verb == "compose" and len(pos) > 1 else verb
+        if sub == "run":
+            _container_inputs(a, c, c.args[c.args.index(next(w for w in c.args if w.text == "run")) + 1:])
         if sub == "down" and any(t in ("-v", "--volumes", "--rmi") for t in texts):
             a.add("container.delete", "compose down --volumes deletes the project's volumes and "
                   "their data", "compose down -v")
@@ -278,6 +280,7 @@ def h_docker(a: Analyzer, c: Cmd) -> None:
         elif verb in ("rm", "rmi") and any(t in ("-f", "--force") for t in texts) and obj == "volume":
             a.add("container.delete", f"{c.name} volume rm deletes data", " ".join(pos[:3]))
     elif verb in ("run", "create"):
+        _container_inputs(a, c, c.args[next(k for k, w in enumerate(c.args) if w.text == verb) + 1:])
         joined = " ".join(texts)
         host_mount = any(t.startswith(("/:", "/etc:", "/root:", "/var/run/docker.sock"))
                          or t.startswith(("--volume=/:", "-v/:")) for t in texts)
@@ -299,12 +302,145 @@ def h_docker(a: Analyzer, c: Cmd) -> None:
                 a.path("read", w, c.cwd, via=f"{c.name} cp")
 
 
+# Options of docker/podman run and compose run that take a value (to find where the image is).
+_RUN_SHORT_VAL = frozenset("vewpuhlmca")
+_RUN_LONG_VAL = frozenset({
+    "volume", "mount", "env", "env-file", "workdir", "publish", "user", "hostname", "label",
+    "memory", "name", "network", "net", "entrypoint", "platform", "cpus", "add-host", "cap-add",
+    "cap-drop", "device", "dns", "expose", "gpus", "ipc", "label-file", "log-driver", "log-opt",
+    "pid", "pull", "restart", "runtime", "security-opt", "shm-size", "stop-signal",
+    "stop-timeout", "tmpfs", "ulimit", "userns", "uts", "volumes-from", "health-cmd", "cidfile",
+    "attach", "group-add", "link", "memory-swap", "network-alias", "cgroupns", "cpu-shares",
+    "cpuset-cpus", "domainname", "mac-address", "ip", "ip6", "init-path", "isolation",
+    "storage-opt", "sysctl", "annotation", "volume-driver", "detach-keys"})
+# Variable names that mark a secret passed from the host into a container.
+_SECRET_WORDS = ("KEY", "SECRET", "TOKEN", "PASSWORD", "PASSWD", "CREDENTIAL", "PRIVATE",
+                 "SESSION", "COOKIE", "AUTH")
+
+
+def _container_inputs(a: Analyzer, c: Cmd, args: list[Word]) -> None:
+    """What of the host a container gets: mounted folders and the host's secret variables."""
+    mounts: list[tuple[Word, bool]] = []
+    envs: list[str] = []
+    k = 0
+    while k < len(args):
+        w = args[k]
+        t = w.text
+        if not t.startswith("-") or t == "--":
+            break  # the image: what follows is the container's own command
+        name, eq, val = t.lstrip("-").partition("=")
+        long_opt = t.startswith("--")
+        if not long_opt and len(t) > 2 and t[1] in _RUN_SHORT_VAL:
+            name, eq, val = t[1], "=", t[2:].lstrip("=")
+        takes = name in _RUN_LONG_VAL if long_opt else (len(name) == 1 and name in _RUN_SHORT_VAL)
+        value: Word | None = None
+        if eq:
+            value = Word(val, w.raw, w.quoted, False, w.tilde and t.startswith("-v"))
+        elif takes and k + 1 < len(args):
+            value = args[k + 1]
+            k += 1
+        k += 1
+        if value is None:
+            continue
+        if name in ("v", "volume"):
+            host, sep, rest = value.text.partition(":")
+            if sep:
+                mounts.append((Word(host, value.raw, value.quoted, False, value.tilde),
+                               rest.endswith((":ro", ":readonly"))))
+        elif name == "mount":
+            fields = dict(f.partition("=")[::2] for f in value.text.split(","))
+            source = fields.get("source") or fields.get("src")
+            if source and fields.get("type", "volume") == "bind":
+                mounts.append((Word(source, value.raw), "readonly" in fields or "ro" in fields))
+        elif name == "env-file":
+            a.path("mention", value, c.cwd, via=f"{c.name} --env-file")
+        elif name in ("e", "env"):
+            var, has_value, v = value.text.partition("=")
+            if not has_value or UNKNOWN in v:
+                envs.append(var)
+    for mount, readonly in mounts:
+        _judge_mount(a, c, mount, readonly)
+    for var in envs:
+        upper = var.upper()
+        if any(part in upper for part in _SECRET_WORDS) or upper == "SSH_AUTH_SOCK":
+            a.add("container.secret-env", f"{c.name} passes the host's {var} into the container, "
+                  "where the image's code can read it; give the container a placeholder value",
+                  var)
+
+
+def _judge_mount(a: Analyzer, c: Cmd, src: Word, readonly: bool) -> None:
+    text = src.text
+    if not text or "/var/run/docker.sock" in text or text == "/":
+        return  # the docker socket and the host root are container.privileged
+    if text.startswith(UNKNOWN) and src.raw.lstrip('"').startswith(("$(pwd)", "`pwd`")) \
+            and c.cwd is not None:
+        text = c.cwd + text[1:]  # -v "$(pwd)":/app is the current folder
+        src = Word(text, src.raw)
+    if UNKNOWN in text:
+        a.add("container.mount-home", f"{c.name} mounts {src.raw.split(':')[0]}, a host path only "
+              "known at run time, into the container; mount a folder of the workspace instead",
+              text.replace(UNKNOWN, "?"))
+        return
+    if not text.startswith(("/", "~", ".")):
+        return  # a named volume
+    path = a.resolve(Word(text, src.raw, src.quoted, False, True) if text.startswith("~")
+                     else src, c.cwd)
+    if path is None:
+        return
+    a.path("mention", Word(path, path), c.cwd, via=f"{c.name} -v")
+    places = a.places(path, True)
+    if all(pl.inside or pl.temp for pl in places):
+        return
+    if readonly and all(pl.system for pl in places):
+        return
+    a.add("container.mount-home", f"{c.name} mounts {path}, outside the workspace, into the "
+          "container, whose code can then read (and change) what is there, keys and tokens "
+          "included; mount the workspace or a folder of it instead", path)
+
+
+def _gh_sends(a: Analyzer, c: Cmd, group: str, verb: str) -> None:
+    """What gh sends: gists publish files; bodies and inputs are read from files; -R posts to
+    a repository that may not be the project's."""
+    from tether.guard import opts
+
+    p = opts.parse(c.args, short_val="RFbtdlaomrpsfjqwiBH", long_val=frozenset({
+        "repo", "body-file", "body", "title", "desc", "description", "filename", "input",
+        "field", "raw-field", "method", "header", "jq", "template", "label", "assignee",
+        "milestone", "project", "reviewer", "base", "head", "web", "notes-file", "notes"}))
+    for v in p.all_values("body-file", "input", "notes-file", *(("F",) if group != "api" else ())):
+        if v.text != "-":
+            a.path("read", v, c.cwd, via=f"gh {group} {verb}")
+    for v in p.all_values("F", "field") if group == "api" else []:
+        if "=@" in v.text:
+            a.path("read", Word(v.text.split("=@", 1)[1], v.raw), c.cwd, via="gh api")
+    if group == "gist" and verb in ("create", "new", "edit"):
+        for w in p.operands[2:]:
+            if w.text != "-":
+                a.path("read", w, c.cwd, via=f"gh gist {verb}")
+        a.add("net.send", f"gh gist {verb} publishes files on GitHub outside the project's "
+              "repository; ask the user", f"gh gist {verb}")
+        return
+    repo = p.value("R", "repo")
+    if repo is None or group not in ("issue", "pr", "release", "discussion") or verb not in (
+            "create", "comment", "edit", "upload", "new"):
+        return
+    target = repo.text.lower().removesuffix(".git").split("github.com/")[-1].strip("/")
+    own = set()
+    for url in a.policy.git.remotes().values():
+        tail = url.lower().removesuffix(".git").replace(":", "/").rstrip("/")
+        own.add("/".join(tail.split("/")[-2:]))
+    if target not in own:
+        a.add("net.send", f"gh {group} {verb} -R {repo.text} posts to a repository that is not one "
+              "of this project's remotes; ask the user", repo.text)
+
+
 def h_gh(a: Analyzer, c: Cmd) -> None:
     pos = _positionals(c.args)
     texts = [w.text for w in c.args]
     if len(pos) < 2:
         return
     group, verb = pos[0], pos[1]
+    _gh_sends(a, c, group, verb)
     if group == "auth" and verb == "token":
         a.add("secrets.print-token", "gh auth token prints your GitHub token; use it without "
               "printing it", "gh auth token")

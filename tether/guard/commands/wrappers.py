@@ -13,7 +13,7 @@ from tether.guard import opts
 from tether.guard.base import DANGEROUS_ENV, Cmd, static_stdin, static_stdin_words, words
 from tether.guard.shell import split_words
 from tether.guard.source import judge_program_source, judge_stdin_program
-from tether.guard.syntax import UNKNOWN, Word
+from tether.guard.syntax import UNKNOWN, Simple, Word
 from tether.guard.wrapping import RUNNERS, WRAPPERS
 
 TYPE_CHECKING = False
@@ -245,6 +245,7 @@ def h_env(a: Analyzer, c: Cmd) -> None:
     cwd = c.cwd
     i = 0
     split: list[Word] = []
+    assigns: list[tuple[str, Word]] = []
     while i < len(args):
         t = args[i].text
         if t == "--":
@@ -273,21 +274,35 @@ def h_env(a: Analyzer, c: Cmd) -> None:
             i += 1
         elif "=" in t and not t.startswith("="):
             name, _, _value = t.partition("=")
+            value = Word(t.split("=", 1)[1], args[i].raw)
+            assigns.append((name, value))
             if name in DANGEROUS_ENV or name == "LD_PRELOAD":
-                a.env_program(name, Word(t.split("=", 1)[1], args[i].raw), c.simple, c.depth)
+                a.env_program(name, value, c.simple, c.depth)
             i += 1
         else:
             break
     if split:
-        h_env(a, Cmd([Word("env", "env"), *split, *args[i:]], cwd, c.simple, c.depth))
+        h_env(a, Cmd([Word("env", "env"), *split, *args[i:]], cwd,
+                     _with_assigns(c.simple, assigns), c.depth))
         return
     rest = args[i:]
     if not rest:
         a.add("secrets.env-dump", "env prints every environment variable, tokens and keys "
               "included; print only the variable you need (printenv NAME)")
         return
-    sub = Cmd(rest, cwd, c.simple, c.depth)
-    a.argv(sub)
+    a.argv(Cmd(rest, cwd, _with_assigns(c.simple, assigns), c.depth))
+
+
+def _with_assigns(s: Simple, assigns: list[tuple[str, Word]]) -> Simple:
+    """The command as the program env runs sees it: env's NAME=value words are its variables
+    (GIT_PAGER=..., GIT_CONFIG_KEY_0=... are judged by the program's handler)."""
+    if not assigns:
+        return s
+    copy = Simple(s.argv, s.cwd)
+    for slot in Simple.__slots__:
+        setattr(copy, slot, getattr(s, slot))
+    copy.assigns = [*s.assigns, *assigns]
+    return copy
 
 
 def h_command(a: Analyzer, c: Cmd) -> None:
@@ -378,10 +393,14 @@ def h_runner(a: Analyzer, c: Cmd) -> None:
         p = opts.parse(args, short_val="pc", long_val=frozenset({"package", "call"}), stop=True)
         for v in p.all_values("c", "call"):
             a.nested(v.text, c.cwd, c.depth, f"{c.name} -c")
-        if p.rest:
+        # npx, bunx, uvx fetch the package they run: the package managers' handler judges where
+        # it comes from and then analyses the command.
+        if not a.dispatch("npm", c) and p.rest:
             a.argv(c.sub(p.rest))
         return
     if i < len(args) and args[i].text in verbs:
+        if c.name == "uv":
+            a.dispatch("pip", c)  # `uv run --with PKG`: packages from outside the project
         rest = args[i + 1:]
         p = opts.parse(rest, short_val="npe" if c.name in ("conda", "mamba", "micromamba") else "",
                        long_val=frozenset({"name", "prefix", "with", "python", "env", "package",
