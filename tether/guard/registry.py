@@ -79,7 +79,7 @@ _BY_FUNCTION: dict[str, tuple[str, ...]] = {
         'ionice', 'logsave', 'multitime', 'nice', 'nohup', 'proxychains', 'proxychains4',
         'rlwrap', 'setsid', 'stdbuf', 'torsocks', 'tsp', 'unbuffer', 'valgrind', 'xvfb-run'),
     "wrappers.h_sudo": ('pkexec', 'run0', 'sudo', 'sudoedit'),
-    "wrappers.h_runner": ('bundle', 'bunx', 'cabal', 'conda', 'direnv', 'dotenv', 'hatch',
+    "wrappers.h_runner": ('bundle', 'bunx', 'uvx', 'cabal', 'conda', 'direnv', 'dotenv', 'hatch',
         'mamba', 'micromamba', 'nix', 'npx', 'opam', 'pdm', 'pipenv', 'pnpx', 'poetry', 'rye',
         'stack', 'uv'),
     "network.h_package_manager": ('anaconda', 'apk', 'apt', 'apt-get', 'aptitude', 'brew',

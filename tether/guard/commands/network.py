@@ -335,7 +335,7 @@ def _batch_uploads(a: Analyzer, c: Cmd, host: str, batch: Word | None) -> None:
     s = c.simple
     if batch is not None:
         a.path("read", batch, c.cwd, via=f"{c.name} -b")
-    text = static_stdin(c)
+    text = static_stdin(c, a.home)
     if text is None and batch is None and not s.producers and not any(
             r.op.startswith("<") for r in s.redirects):
         return
