@@ -82,6 +82,8 @@ RULES: dict[str, tuple[str, str]] = {
     "task.scope": ("scope", "an edit or command outside the active task's scope"),
     "tool.unknown": ("unparsed", "a tool the guard does not know"),
     "tool.mcp-write": ("mcp", "an MCP tool whose name does not read as read-only"),
+    # MCP tool arguments
+    "db.change": ("shared-state", "SQL that writes to a database without destroying data (INSERT, UPDATE or DELETE with WHERE, CREATE, ALTER, GRANT, COPY, ...)"),
 }
 
 
