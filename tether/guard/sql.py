@@ -222,23 +222,30 @@ def _first_word(stmt: list[Token]) -> str | None:
     return None
 
 
-def judge(text: str, depth: int = 0) -> tuple[str | None, str]:
+def judge(text: str, depth: int = 0,
+          memo: dict[str, tuple[str | None, str]] | None = None) -> tuple[str | None, str]:
     """The strongest effect of the SQL in ``text`` and the statement that has it.
 
     Every statement is judged, whatever its first word (one the guard does not
     recognise is a change); (None, "") means there is no statement at all.
     """
+    # Each dialect reads a body again; remembering bodies keeps nested EXECUTEs linear.
+    memo = {} if memo is None else memo
+    if text in memo:
+        return memo[text]
     worst: str | None = None
     what = ""
     for dialect in _DIALECTS:
         for stmt in tokens(text, dialect):
-            effect, why = _statement(stmt, depth)
+            effect, why = _statement(stmt, depth, memo)
             if _RANK[effect] > _RANK[worst]:
                 worst, what = effect, why
+    memo[text] = (worst, what)
     return worst, what
 
 
-def _statement(stmt: list[Token], depth: int) -> tuple[str, str]:
+def _statement(stmt: list[Token], depth: int,
+               memo: dict[str, tuple[str | None, str]]) -> tuple[str, str]:
     first = _first_word(stmt) or ""
     shown = " ".join(v for _k, v in stmt[:8])[:80]
     if first in _READ_FIRST:
@@ -270,7 +277,7 @@ def _statement(stmt: list[Token], depth: int) -> tuple[str, str]:
         nxt = stmt[i + 1] if i + 1 < len(stmt) else ("", "")
         if kind == "s":
             if depth < _MAX_DEPTH and _runs_string(i, words, first):
-                inner, inner_why = judge(value, depth + 1)
+                inner, inner_why = judge(value, depth + 1, memo)
                 if inner is not None:
                     raise_to(inner, inner_why)
             continue
