@@ -29,7 +29,7 @@ LAYERS: dict[str, tuple[list[str], list[str]]] = {
     "guard.analysis": (["tether.guard.paths", "tether.guard.hosts", "tether.guard.wrapping",
                         "tether.guard.opts", "tether.guard.registry", "tether.guard.readonly",
                         "tether.guard.base", "tether.guard.derive", "tether.guard.source",
-                        "tether.guard.analysis"],
+                        "tether.guard.sql", "tether.guard.mcp", "tether.guard.analysis"],
                        ["guard.parsing", "guard.policy"]),
     "guard.commands": (["tether.guard.commands", "tether.guard.commands.*"], ["guard.analysis"]),
     "guard.engine": (["tether.guard.engine"], ["guard.analysis"]),

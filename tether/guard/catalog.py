@@ -89,6 +89,8 @@ RULES: dict[str, tuple[str, str]] = {
     "pkg.install-url": ("network", "installing a package from a URL, a VCS repository or a GitHub shorthand"),
     "container.mount-home": ("outside-workspace", "a container given the home folder, a secret or another folder outside the workspace"),
     "container.secret-env": ("secrets", "a container given a secret from the host's environment or an env file"),
+    # MCP tool arguments
+    "db.change": ("shared-state", "SQL that writes to a database without destroying data (INSERT, UPDATE or DELETE with WHERE, CREATE, ALTER, GRANT, COPY, ...)"),
 }
 
 

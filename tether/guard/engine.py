@@ -41,13 +41,6 @@ READ_TOOLS = frozenset({"Read", "NotebookRead", "Glob", "Grep", "LS", "WebFetch"
                         "TodoWrite", "TodoRead", "ExitPlanMode", "EnterPlanMode", "AskUserQuestion",
                         "BashOutput", "ListMcpResourcesTool", "ReadMcpResourceTool", "Task",
                         "Agent", "Skill", "KillShell", "KillBash"})
-_MCP_READ_VERBS = ("get", "list", "search", "read", "fetch", "find", "query", "describe", "show",
-                   "view", "lookup", "retrieve", "browse", "check", "count", "status", "inspect",
-                   "explain", "resolve", "download", "screenshot", "snapshot", "navigate", "hover",
-                   "wait", "info", "whoami", "validate", "preview", "diff", "compare", "analy",
-                   "summar", "stat", "ls", "cat", "head", "tail", "grep", "open", "load", "scan")
-_MCP_PATH_KEYS = ("path", "file_path", "filepath", "file", "filename", "paths", "directory", "dir",
-                  "source", "destination", "target", "uri", "notebook_path", "folder", "root")
 _SELF = frozenset({"self-protection"})
 
 
@@ -235,32 +228,21 @@ class Guard:
                                              g, glob=any(ch in g for ch in "*?[")), cwd, via="Grep")
 
     def _mcp(self, an: Analyzer, tool: str, inp: dict[str, Any], cwd: str, rule: str) -> bool:
-        parts = tool.split("__", 2)
-        name = parts[2] if len(parts) > 2 else tool
-        lname = name.lower().replace("-", "_")
-        first = lname.split("_", 1)[0]
-        readish = first.startswith(_MCP_READ_VERBS) or lname.startswith(_MCP_READ_VERBS)
-        for key, value in inp.items():
-            if key.lower() not in _MCP_PATH_KEYS:
-                continue
-            values = value if isinstance(value, list) else [value]
-            for v in values[:16]:
-                if not isinstance(v, str) or not v:
-                    continue
-                text = v[7:] if v.startswith("file://") else v
-                if "://" in text:
-                    continue
-                an.path("read" if readish else "write", Word(text, v, quoted=True), cwd,
-                        via=f"the MCP tool {tool}")
+        # What the arguments mean lives in guard/mcp.py, imported only for MCP calls.
+        from tether.guard.mcp import check
+
+        reading = check(an, tool, inp, cwd)
         if rule in ("allow", "ask", "deny"):
+            # A [tools] entry decides about the tool itself; what its arguments do is still
+            # judged (an allowed database tool still asks before DROP TABLE).
             if rule != "allow":
                 an.add("tool.rule", f"the policy's [tools] entry for {tool} says {rule}", tool, rule)
-            return rule == "allow" and readish
-        if not readish:
+            return rule == "allow" and reading.readonly
+        if not reading.readonly and not reading.understood:
             an.add("tool.mcp-write", f"the MCP tool {tool} may change things outside tether's view "
                    "(its name does not read as read-only); add it to [tools] in "
                    ".tether/policy.toml to decide once", tool)
-        return readish
+        return reading.readonly
 
     def _scope(self, an: Analyzer, task: Task, tool: str, readonly_tool: bool,
                extra: list[Effect]) -> None:
