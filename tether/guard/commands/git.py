@@ -750,6 +750,22 @@ class _Git:
             self.a.add("fs.write.unresolved", "git apply --unsafe-paths writes wherever the patch "
                        "says, outside the repository too", "git apply")
 
+    def sub_credential(self) -> None:
+        """`git credential fill` asks the configured helpers for a password and prints it."""
+        if self.texts[:1] in (["fill"], ["get"]):
+            self.a.add("secrets.print-token", "git credential fill prints a stored password or "
+                       "token; let git use it without printing it", "git credential fill")
+
+    def sub_credential_store(self) -> None:
+        if self.texts[:1] == ["get"]:
+            self.a.add("secrets.print-token", "a git credential helper's get prints a stored "
+                       "password or token", "git credential-* get")
+
+    sub_credential_cache = sub_credential_store
+    sub_credential_manager = sub_credential_store
+    sub_credential_osxkeychain = sub_credential_store
+    sub_credential_libsecret = sub_credential_store
+
     def sub_send_email(self) -> None:
         self.a.add("net.send", "git send-email mails patches to others; ask the user",
                    "git send-email")

@@ -509,6 +509,10 @@ def h_package_manager(a: Analyzer, c: Cmd) -> None:
         return
     installs = verb in ("install", "i", "add", "in", "isntall", "get", "update", "upgrade", "up",
                         "-s", "reinstall", "uninstall", "remove", "rm", "un", "r")
+    if verb in ("uninstall", "remove", "rm", "un", "r") and any(
+            x.lower() in ("tether", "tether[dev]") for x in args[1:]):
+        a.add("self.tether-cli", f"{name} {verb} tether removes the guard itself; that is the "
+              "user's to do", f"{name} {verb} tether")
     if name == "pacman" and any(x.startswith("-S") or x.startswith("-R") for x in args):
         installs = True
     if not installs:

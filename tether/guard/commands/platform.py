@@ -78,7 +78,10 @@ def h_aws(a: Analyzer, c: Cmd) -> None:
     service, op = pos[0], pos[1]
     if service == "configure":
         if op in ("get", "list", "list-profiles", "export-credentials"):
-            if op in ("get", "export-credentials"):
+            key = pos[2].rsplit(".", 1)[-1].lower() if op == "get" and len(pos) > 2 else ""
+            # `aws configure get region` reads a setting; the keys below are credentials.
+            if op == "export-credentials" or key in (
+                    "", "aws_access_key_id", "aws_secret_access_key", "aws_session_token"):
                 a.add("secrets.print-token", f"aws configure {op} prints credentials; use them "
                       "without printing them", op)
             return
@@ -441,9 +444,10 @@ def h_gh(a: Analyzer, c: Cmd) -> None:
         return
     group, verb = pos[0], pos[1]
     _gh_sends(a, c, group, verb)
-    if group == "auth" and verb == "token":
-        a.add("secrets.print-token", "gh auth token prints your GitHub token; use it without "
-              "printing it", "gh auth token")
+    if (group == "auth" and verb == "token") or (
+            group == "auth" and verb == "status" and any(t in ("-t", "--show-token") for t in texts)):
+        a.add("secrets.print-token", "gh prints your GitHub token; use it without printing it",
+              f"gh auth {verb}")
     elif group == "repo" and verb in ("delete", "archive"):
         a.add("cloud.delete", f"gh repo {verb} removes a repository for everyone", f"gh repo {verb}")
     elif group == "repo" and verb in ("create", "edit", "rename", "fork"):
@@ -533,8 +537,12 @@ def h_db(a: Analyzer, c: Cmd) -> None:
             elif not k.startswith("--") and t.startswith(k) and len(t) > len(k) and len(k) == 2:
                 texts.append(t[len(k):])
     if name in ("sqlite3", "duckdb"):
-        ops = [w.text for w in args if not w.text.startswith("-")]
+        operands = [w for w in args if not w.text.startswith("-")]
+        ops = [w.text for w in operands]
         texts.extend(ops[1:])
+        if operands:
+            # The database file is read (a browser's cookie or login store is a secret).
+            a.path("read", operands[0], c.cwd, via=name)
     if name == "redis-cli":
         texts.append(" ".join(w.text for w in args))
     if name == "bq" and args and args[0].text == "rm":
