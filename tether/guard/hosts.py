@@ -17,7 +17,9 @@ def host_of_url(url: str) -> str | None:
     if "://" not in url:
         return None
     rest = url.split("://", 1)[1]
-    for sep in "/?#":
+    # A backslash ends the host as a slash does: browsers and most HTTP libraries read
+    # `https://evil.example\@docs.python.org/` as a request to evil.example.
+    for sep in "/?#\\":
         rest = rest.split(sep, 1)[0]
     rest = rest.rsplit("@", 1)[-1]
     if rest.startswith("["):
