@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tether.errors import TetherError
-from tether.history import attribution, merge, workfiles
+from tether.history import merge, workfiles
+from tether.record import attribution
 from tether.record.recorder import Recorder
 from tether.record.snapshot import MODE_LINK, FileChange, Snapshot
 from tether.record.store import Store, new_id, now
@@ -105,9 +106,7 @@ def _state_before(db: sqlite3.Connection, path: bytes, seq: int) -> tuple[State,
 
 
 def _catch_up(store: Store, db: sqlite3.Connection) -> str | None:
-    rec = Recorder(store)
-    changes = Snapshot(store).walk(db, defer=rec._owned_paths(db))
-    return rec._external(db, None, changes)
+    return Recorder(store).catch_up(db)
 
 
 def catch_up(store: Store) -> str | None:
@@ -132,8 +131,7 @@ def execute(store: Store, make_plan: Callable[[], Plan], *, dry_run: bool,
     """
     if dry_run:
         with store.locked(), store.scratch() as db:
-            recover_planned = db.execute("SELECT COUNT(*) FROM operations WHERE state = 'pending'").fetchone()[0]
-            if recover_planned:
+            if store.pending_operation():
                 raise TetherError("an interrupted operation is pending; run the command without --dry-run "
                                   "to complete it first")
             _catch_up(store, db)
@@ -438,7 +436,7 @@ def _finish(store: Store, db: sqlite3.Connection, op_seq: int) -> str | None:
             "INSERT INTO steps(id, session, agent, origin, tool, status, started, ended, operation) "
             "VALUES (?, NULL, NULL, 'external', ?, 'ok', ?, ?, ?)", (step_id, f"tether {kind}", t, t, op_id))
         step_seq = int(cur.lastrowid or 0)
-        Recorder(store)._add_files(db, step_seq, changes, attribute=False)
+        Recorder(store).add_files(db, step_seq, changes, attribute=False)
         for change in changes:
             runs = planned.get(change.path)
             if runs is not None and change.new_oid is not None:
@@ -491,7 +489,7 @@ def _record_strays(store: Store, db: sqlite3.Connection, op_seq: int) -> None:
             if change is not None:
                 strays.append(change)
     if strays:
-        Recorder(store)._external(db, None, strays)
+        Recorder(store).add_external(db, strays)
 
 
 def operations(store: Store) -> list[dict[str, Any]]:

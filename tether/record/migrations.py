@@ -133,7 +133,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
 
 def m002_history(db: sqlite3.Connection) -> None:
     _script(db, """
-    -- Line attribution of each recorded version (see tether.history.attribution):
+    -- Line attribution of each recorded version (see tether.record.attribution):
     -- SQL NULL = not computed yet, JSON null = none (binary).
     ALTER TABLE step_files ADD COLUMN runs TEXT;
     -- A step that records the file changes of one of tether's own operations.

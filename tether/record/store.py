@@ -149,6 +149,11 @@ class Store:
         self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
 
+    def pending_operation(self) -> bool:
+        """Whether one of tether's own operations (a rewind, revert, restore or undo) was
+        interrupted midway and waits to be completed (tether.history.operations.recover)."""
+        return self.db.execute("SELECT 1 FROM operations WHERE state = 'pending' LIMIT 1").fetchone() is not None
+
     def log_error(self, message: str, event: str | None = None, session: str | None = None) -> None:
         """Keep a recording failure for `tether status`. Never raises."""
         message = message[:2000]
