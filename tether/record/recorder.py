@@ -156,8 +156,8 @@ class Recorder:
         # A call whose session died never reports back: after a while it owns nothing.
         for tool, raw_input, cwd in db.execute(
                 "SELECT tool, input, cwd FROM steps WHERE status = 'running' AND session IS NOT ? "
-                "AND tool IN ('Write', 'Edit', 'MultiEdit', 'NotebookEdit') AND started > ?",
-                (but if but else "\0", now(OWNERSHIP_SECONDS))):
+                f"AND tool IN ({', '.join('?' * len(FILE_TOOLS))}) AND started > ?",
+                (but if but else "\0", *FILE_TOOLS, now(OWNERSHIP_SECONDS))):
             try:
                 value = fastjson.loads(raw_input or "{}").get(FILE_TOOLS[tool])
             except (ValueError, AttributeError):
@@ -316,15 +316,6 @@ class Recorder:
                        (now(), self.snap.tree(db), reason))
             (count,) = db.execute("SELECT COUNT(*) FROM files WHERE oid IS NOT NULL").fetchone()
             return int(count), step
-
-    def record_external(self, changes: list[FileChange], session: str | None = None) -> str | None:
-        """Record changes found outside any hook (by `tether init`, before an operation)."""
-        with self.store.locked(), self.store.transaction() as db:
-            ev = None
-            if session:
-                ev = Event(name="external", agent="", session_id=session, cwd=self.store.root,
-                           root=self.store.root)
-            return self._external(db, ev, changes)
 
     # -- for tether's own operations (tether.history.operations) ---------------------------
 
