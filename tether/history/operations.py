@@ -5,7 +5,9 @@ moves that make it crash-safe:
 
 1. the plan (each path's state before and after) is committed to the store as a
    *pending* operation, before any file is touched;
-2. the files are written (each atomically);
+2. the files are written (each atomically), then made durable: each file written
+   and each folder whose entries changed is synced, in one batch
+   (workfiles.Durable);
 3. the changes are recorded as a step and the operation marked *done*, in one
    transaction.
 
@@ -366,9 +368,6 @@ def apply(store: Store, plan: Plan, reason: str | None = None) -> tuple[str, str
                             None if c.runs is None else attribution.dumps(c.runs)))
         try:
             _write_files(store, op_seq)
-            # One flush of everything written, before the operation is marked done (cheaper
-            # than a sync per file; a crash before this point completes it again from the plan).
-            os.sync()
         except Exception as exc:
             # Put back what was written, so that a refused operation changes nothing.
             _roll_back(store, op_seq, exc)
@@ -384,11 +383,17 @@ def _roll_back(store: Store, op_seq: int, exc: BaseException) -> None:
                             (op_seq,)).fetchall()
     rows.sort(key=lambda r: (r[1] is not None, r[0]))
     failed = []
-    for path, oid, mode in rows:
+    with workfiles.Durable(root) as durable:
+        for path, oid, mode in rows:
+            try:
+                workfiles.put(root, path, store.objects, oid, mode, durable)
+            except Exception as again:
+                failed.append(f"{path.decode('utf-8', 'backslashreplace')}: {again}")
         try:
-            workfiles.put(root, path, store.objects, oid, mode)
-        except Exception as again:
-            failed.append(f"{path.decode('utf-8', 'backslashreplace')}: {again}")
+            # Put back for good before the operation is marked failed, as a done one is.
+            durable.flush()
+        except OSError as again:
+            failed.append(f"syncing what was put back: {again}")
     error = str(exc) + ("; could not put back: " + "; ".join(failed) if failed else "")
     with store.transaction() as db:
         db.execute("UPDATE operations SET state = 'failed', error = ?, ended = ? WHERE seq = ?",
@@ -406,15 +411,21 @@ def _user() -> str:
 
 
 def _write_files(store: Store, op_seq: int) -> None:
+    """Put every path of the operation in its planned state, durably: on return, it is all on disk."""
     root = os.fsencode(store.root)
     rows = store.db.execute("SELECT path, to_oid, to_mode FROM operation_files WHERE op = ?", (op_seq,)).fetchall()
     # Deletions first: a file may be making way for a folder of the same name, or the reverse.
     rows.sort(key=lambda r: (r[1] is not None, r[0]))
-    for path, oid, mode in rows:
-        if oid is not None and not store.objects.has(oid):
-            raise TetherError(f"the store lacks the content of {path.decode('utf-8', 'backslashreplace')} "
-                              f"({oid}); run `tether verify`")
-        workfiles.put(root, path, store.objects, oid, mode)
+    with workfiles.Durable(root) as durable:
+        for path, oid, mode in rows:
+            if oid is not None and not store.objects.has(oid):
+                raise TetherError(f"the store lacks the content of {path.decode('utf-8', 'backslashreplace')} "
+                                  f"({oid}); run `tether verify`")
+            workfiles.put(root, path, store.objects, oid, mode, durable)
+        # Before the operation may be marked done: a done operation is never completed again,
+        # so what it wrote must survive a power cut from then on. Until then, a crash leaves
+        # it pending, and it is completed again from its plan.
+        durable.flush()
 
 
 def _finish(store: Store, db: sqlite3.Connection, op_seq: int) -> str | None:
