@@ -5,13 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from tether.hook import record
 from tether.record.recorder import Recorder
 from tether.record.store import Store
 from tether.types import Decision, Event
 
 
 class Session:
-    """Plays the hook events of one agent session against a recorder."""
+    """Plays the hook events of one agent session as the hook records them."""
 
     def __init__(self, store: Store, sid: str) -> None:
         self.rec = Recorder(store)
@@ -31,24 +32,28 @@ class Session:
                 raw[key] = base[key]
         return Event(**base, raw=raw)
 
+    def handle(self, ev: Event, decision: Decision | None = None) -> str | None:
+        # Through the hook's own entry, which completes an interrupted operation first.
+        return record(self.rec, ev, decision)
+
     def start(self) -> None:
-        self.rec.handle(self.ev("SessionStart", source="startup"))
+        self.handle(self.ev("SessionStart", source="startup"))
 
     def say(self, text: str, pid: str | None = None) -> None:
         self.prompt = pid or f"{self.sid}-p{self.n}"
         self.n += 1
-        self.rec.handle(self.ev("UserPromptSubmit", prompt=text))
+        self.handle(self.ev("UserPromptSubmit", prompt=text))
 
     def pre(self, tool: str, tool_input: dict[str, Any], tid: str, decision: Decision | None = None) -> str | None:
-        return self.rec.handle(self.ev("PreToolUse", tool=tool, tool_input=tool_input, tool_use_id=tid), decision)
+        return self.handle(self.ev("PreToolUse", tool=tool, tool_input=tool_input, tool_use_id=tid), decision)
 
     def post(self, tool: str, tool_input: dict[str, Any], tid: str, fail: str | None = None) -> str | None:
         name = "PostToolUseFailure" if fail else "PostToolUse"
-        return self.rec.handle(self.ev(name, tool=tool, tool_input=tool_input, tool_use_id=tid, error=fail,
-                                       tool_response=None if fail else {"ok": True}))
+        return self.handle(self.ev(name, tool=tool, tool_input=tool_input, tool_use_id=tid, error=fail,
+                                   tool_response=None if fail else {"ok": True}))
 
     def stop(self) -> None:
-        self.rec.handle(self.ev("Stop"))
+        self.handle(self.ev("Stop"))
 
     def write(self, rel: str, text: str, tid: str) -> None:
         """A Write tool call that writes ``text`` to ``rel``."""

@@ -138,7 +138,8 @@ def test_bad_step_references_are_one_clear_line(repo: Path) -> None:
         assert res.exit_code != 0 and message in res.stderr and res.stderr.count("\n") == 1, (ref, res.stderr)
 
 
-def test_rewind_refuses_without_yes_when_nobody_can_be_asked(repo: Path) -> None:
+@pytest.mark.parametrize("args", [["rewind", "1"], ["restore", "a.txt", "--at", "1", "--before"]])
+def test_operations_refuse_without_yes_when_nobody_can_be_asked(repo: Path, args: list[str]) -> None:
     run(repo, "init")
     store = Store.open(str(repo))
     s = Session(store, "s")
@@ -146,10 +147,11 @@ def test_rewind_refuses_without_yes_when_nobody_can_be_asked(repo: Path) -> None
     s.say("x")
     s.write("a.txt", "a\n", "t1")
     store.close()
-    res = run(repo, "rewind", "1", ok=False)
+    res = run(repo, *args, ok=False)
     assert res.exit_code != 0 and "without --yes" in res.stderr
     assert (repo / "a.txt").exists()
-    res = run(repo, "rewind", "1", "--yes")
+    assert run_json(repo, "ops") == []
+    res = run(repo, *args, "--yes")
     assert not (repo / "a.txt").exists()
 
 

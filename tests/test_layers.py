@@ -20,7 +20,8 @@ PACKAGE = Path(__file__).resolve().parent.parent / "tether"
 
 # Layer -> module patterns, and the layers each may import (directly; below is transitive).
 LAYERS: dict[str, tuple[list[str], list[str]]] = {
-    "core": (["tether", "tether.errors", "tether.types", "tether.fastjson", "tether.workspace",
+    "core": (["tether", "tether.errors", "tether.types", "tether.fastjson", "tether.fsutil",
+              "tether.workspace",
               "tether.trust", "tether.trust.*"], []),
     "guard.syntax": (["tether.guard", "tether.guard.syntax"], ["core"]),
     "guard.parsing": (["tether.guard.walker", "tether.guard.shell"], ["guard.syntax"]),

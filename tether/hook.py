@@ -23,6 +23,7 @@ import sys
 TYPE_CHECKING = False
 
 if TYPE_CHECKING:
+    from tether.record.recorder import Recorder
     from tether.types import Decision, Event
 
 # Beyond this, stdin is not read further: the event is recorded as unreadable.
@@ -80,9 +81,31 @@ def _record(ev: Event, decision: Decision | None, task: str | None) -> None:
         raise FileNotFoundError(f"no tether store for {ev.root}; run `tether init` there")
     store = Store.open(ev.root)
     try:
-        Recorder(store).handle(ev, decision, task)
+        record(Recorder(store), ev, decision, task)
     finally:
         store.close()
+
+
+def record(rec: Recorder, ev: Event, decision: Decision | None = None, task: str | None = None) -> str | None:
+    """Record one event, first completing any operation that was interrupted; returns the step id.
+
+    A rewind or revert killed midway leaves half its files written: they must be put right
+    before anything else is recorded, or the next walk would take them for someone's edit.
+    Completing it writes files, which is history's work, and the recorder sits below history
+    (it never imports it), so this front end does it, in the same hold of the store lock as
+    the recording, so that nothing can come in between. `tether` commands that change files
+    complete it themselves (history.operations.execute).
+    """
+    store = rec.store
+    with store.locked():
+        if store.pending_operation():
+            from tether.history.operations import recover
+
+            try:
+                recover(store)
+            except Exception as exc:
+                store.log_error(f"completing an interrupted operation failed: {exc}", ev.name, ev.session_id)
+        return rec.handle(ev, decision, task)
 
 
 def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str | None]:

@@ -19,18 +19,6 @@ if TYPE_CHECKING:
     Change: TypeAlias = Literal["added", "modified", "deleted"]
     JSON: TypeAlias = dict[str, Any]
 
-# Hook events tether understands; anything else is recorded in the event log only.
-EVENTS = (
-    "SessionStart",
-    "UserPromptSubmit",
-    "PreToolUse",
-    "PostToolUse",
-    "PostToolUseFailure",
-    "PermissionRequest",
-    "Stop",
-    "SessionEnd",
-)
-
 # Tools whose effect on the workspace is confined to one named file.
 FILE_TOOLS = {"Write": "file_path", "Edit": "file_path", "MultiEdit": "file_path",
               "NotebookEdit": "notebook_path"}

@@ -173,3 +173,67 @@ def test_commit_links_survive_a_submodule(repo: Path, store: Store, tmp_path: Pa
     subprocess.run(["git", "-C", str(repo), "add", "-A"], check=True)
     subprocess.run(["git", "-C", str(repo), "commit", "-qm", "with a submodule"], check=True)
     assert steps_of_commit(store, "HEAD") == [seq_of(store, "w1")]
+
+
+def _identity(path: Path) -> tuple[int, int]:
+    st = path.stat()
+    return st.st_dev, st.st_ino
+
+
+def test_what_an_operation_writes_is_synced_not_the_whole_machine(repo: Path, store: Store,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Session(store, "s1")
+    s.start()
+    s.say("go")
+    s.write("deep/new/a.txt", "a\n", "w1")
+    s.write("README.md", "# changed\n", "w2")
+    s.bash("b1", lambda: (repo / "src" / "app.py").unlink())
+    s.stop()
+    synced: list[tuple[int, int]] = []
+    real_fsync = os.fsync
+
+    def spy(fd: int) -> None:
+        st = os.fstat(fd)
+        synced.append((st.st_dev, st.st_ino))
+        real_fsync(fd)
+
+    def whole_machine() -> None:
+        raise AssertionError("os.sync() flushes every file system of the machine")
+
+    monkeypatch.setattr(os, "fsync", spy)
+    monkeypatch.setattr(os, "sync", whole_machine)
+    run(store, lambda: ops.plan_rewind(store, seq_of(store, "w1"), "test"))
+    assert not (repo / "deep").exists() and (repo / "src" / "app.py").exists()
+    # The files written, and the folders whose entries changed: src (app.py came back) and the
+    # root (README.md replaced, deep/ removed along with the folders it emptied).
+    for path in (repo / "README.md", repo / "src" / "app.py", repo / "src", repo):
+        assert _identity(path) in synced, path
+    synced.clear()
+    run(store, lambda: ops.plan_undo(store))
+    # Folders created on the way are entries of their parents: each of those is synced too.
+    for path in (repo / "deep" / "new" / "a.txt", repo / "deep" / "new", repo / "deep", repo):
+        assert _identity(path) in synced, path
+
+
+def test_a_failed_sync_fails_the_operation_and_puts_everything_back(repo: Path, store: Store,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    s = Session(store, "s1")
+    s.start()
+    s.say("go")
+    s.write("a.txt", "one\n", "w1")
+    s.write("a.txt", "two\n", "w2")
+    s.stop()
+    real_fsync = os.fsync
+    failures = [OSError(5, "Input/output error")]
+
+    def failing(fd: int) -> None:
+        if failures:
+            raise failures.pop()
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", failing)
+    with pytest.raises(TetherError, match="Input/output error"):
+        run(store, lambda: ops.plan_rewind(store, seq_of(store, "w2"), "test"))
+    assert (repo / "a.txt").read_text() == "two\n"
+    assert [(o["kind"], o["state"]) for o in ops.operations(store)] == [("rewind", "failed")]
+    assert not [p for p in os.listdir(repo) if p.startswith(".tether-restore-")]

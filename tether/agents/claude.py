@@ -148,12 +148,11 @@ def _load(path: str) -> dict[str, Any]:
 def _save(path: str, data: dict[str, Any]) -> None:
     import json
 
+    from tether.fsutil import atomic_write
+
     os.makedirs(os.path.dirname(path), exist_ok=True)
-    tmp = f"{path}.tether-{os.getpid()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, ensure_ascii=False)
-        fh.write("\n")
-    os.replace(tmp, path)
+    # Whole or not at all: a half-written settings file would cost the person every hook and rule.
+    atomic_write(path, (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
 
 
 def _is_ours(hook: Any) -> bool:

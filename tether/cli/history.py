@@ -256,7 +256,7 @@ def restore(store: Store, path: str, at: str, before: bool, dry_run: bool, yes: 
     seq = _step_seq(store, at)
     target = f"{rel or '.'} {'before' if before else 'at'} step {at}"
     plan, op, sid = ops.execute(store, lambda: ops.plan_restore(store, prefix, seq, not before, target),
-                                dry_run=dry_run, confirm=None, reason=reason)  # it names its paths: no asking
+                                dry_run=dry_run, confirm=_ask(yes, "restore"), reason=reason)
     _report(plan, op, sid, dry_run, as_json)
 
 

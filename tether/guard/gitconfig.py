@@ -146,15 +146,10 @@ def load(root: str, store: str | None, home: str) -> GitConfig:
     if cache_file is not None and os.path.isdir(os.path.dirname(cache_file)):
         stats = [(p, before[p] if p in before else _stat(p)) for p in [*watched, *origins]]
         blob = (_CACHE_VERSION, root, home, env_key, stats, entries)
-        tmp = f"{cache_file}.{os.getpid()}.tmp"
+        from tether.fsutil import atomic_write
+
         try:
-            with open(tmp, "wb") as fh:
-                fh.write(marshal.dumps(blob))
-            os.replace(tmp, cache_file)
+            atomic_write(cache_file, marshal.dumps(blob))
         except (OSError, ValueError):
-            # The cache only saves time; failing to write it must not fail the check.
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+            pass  # the cache only saves time; failing to write it must not fail the check
     return GitConfig(entries)

@@ -494,18 +494,14 @@ def _write_cache(cache_file: str, key: tuple[Any, ...], data: dict[str, Any], so
     folder = os.path.dirname(cache_file)
     if not os.path.isdir(folder):
         return
-    tmp = f"{cache_file}.{os.getpid()}.tmp"
+    from tether.fsutil import atomic_write
+
     try:
-        with open(tmp, "wb") as fh:
-            marshal.dump((key, data, source, compiled), fh)
-        os.replace(tmp, cache_file)
+        atomic_write(cache_file, marshal.dumps((key, data, source, compiled)))
     except (OSError, ValueError):
         # The cache only saves time; failing to write it must not fail the check.
         # (contextlib.suppress would cost the hook 4 ms of imports.)
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        pass
 
 
 # ---------------------------------------------------------------------------

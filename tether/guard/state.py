@@ -2,7 +2,7 @@
 
 Kept as a small JSON file in the store folder, outside the files the agent
 works on; the default policy denies tool calls that write there. Writes are
-atomic (a temporary file, then ``os.replace``) so a crash never leaves half a
+atomic (``tether.fsutil.atomic_write``) so a crash never leaves half a
 file, and a file that cannot be read raises rather than silently dropping a
 mode or scope that should apply.
 """
@@ -111,17 +111,13 @@ def load(root: str, store: str | None = None) -> GuardState:
 def save(root: str, state: GuardState, store: str | None = None) -> None:
     import json
 
+    from tether.fsutil import atomic_write
+
     folder = _store(root, store)
     path = state_path(folder)
     try:
         os.makedirs(folder, exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(state.to_json(), fh, indent=2)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        atomic_write(path, (json.dumps(state.to_json(), indent=2) + "\n").encode("utf-8"))
     except OSError as exc:
         raise StoreError(f"{path}: cannot save the guard state: {exc.strerror}") from exc
     _cache.pop(path, None)

@@ -8,7 +8,7 @@ from typing import Any
 
 from tether import workspace
 from tether.errors import TetherError
-from tether.history import attribution
+from tether.record import attribution
 from tether.record.store import Store
 
 UNRECORDED = -1

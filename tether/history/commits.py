@@ -13,8 +13,8 @@ import os
 import subprocess
 
 from tether.errors import TetherError
-from tether.history import attribution
 from tether.history.blame import origins
+from tether.record import attribution
 from tether.record.gitcmd import raw_diff
 from tether.record.store import Store
 

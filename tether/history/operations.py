@@ -5,7 +5,9 @@ moves that make it crash-safe:
 
 1. the plan (each path's state before and after) is committed to the store as a
    *pending* operation, before any file is touched;
-2. the files are written (each atomically);
+2. the files are written (each atomically), then made durable: each file written
+   and each folder whose entries changed is synced, in one batch
+   (workfiles.Durable);
 3. the changes are recorded as a step and the operation marked *done*, in one
    transaction.
 
@@ -28,7 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tether.errors import TetherError
-from tether.history import attribution, merge, workfiles
+from tether.history import merge, workfiles
+from tether.record import attribution
 from tether.record.recorder import Recorder
 from tether.record.snapshot import MODE_LINK, FileChange, Snapshot
 from tether.record.store import Store, new_id, now
@@ -105,9 +108,7 @@ def _state_before(db: sqlite3.Connection, path: bytes, seq: int) -> tuple[State,
 
 
 def _catch_up(store: Store, db: sqlite3.Connection) -> str | None:
-    rec = Recorder(store)
-    changes = Snapshot(store).walk(db, defer=rec._owned_paths(db))
-    return rec._external(db, None, changes)
+    return Recorder(store).catch_up(db)
 
 
 def catch_up(store: Store) -> str | None:
@@ -132,8 +133,7 @@ def execute(store: Store, make_plan: Callable[[], Plan], *, dry_run: bool,
     """
     if dry_run:
         with store.locked(), store.scratch() as db:
-            recover_planned = db.execute("SELECT COUNT(*) FROM operations WHERE state = 'pending'").fetchone()[0]
-            if recover_planned:
+            if store.pending_operation():
                 raise TetherError("an interrupted operation is pending; run the command without --dry-run "
                                   "to complete it first")
             _catch_up(store, db)
@@ -368,9 +368,6 @@ def apply(store: Store, plan: Plan, reason: str | None = None) -> tuple[str, str
                             None if c.runs is None else attribution.dumps(c.runs)))
         try:
             _write_files(store, op_seq)
-            # One flush of everything written, before the operation is marked done (cheaper
-            # than a sync per file; a crash before this point completes it again from the plan).
-            os.sync()
         except Exception as exc:
             # Put back what was written, so that a refused operation changes nothing.
             _roll_back(store, op_seq, exc)
@@ -386,11 +383,17 @@ def _roll_back(store: Store, op_seq: int, exc: BaseException) -> None:
                             (op_seq,)).fetchall()
     rows.sort(key=lambda r: (r[1] is not None, r[0]))
     failed = []
-    for path, oid, mode in rows:
+    with workfiles.Durable(root) as durable:
+        for path, oid, mode in rows:
+            try:
+                workfiles.put(root, path, store.objects, oid, mode, durable)
+            except Exception as again:
+                failed.append(f"{path.decode('utf-8', 'backslashreplace')}: {again}")
         try:
-            workfiles.put(root, path, store.objects, oid, mode)
-        except Exception as again:
-            failed.append(f"{path.decode('utf-8', 'backslashreplace')}: {again}")
+            # Put back for good before the operation is marked failed, as a done one is.
+            durable.flush()
+        except OSError as again:
+            failed.append(f"syncing what was put back: {again}")
     error = str(exc) + ("; could not put back: " + "; ".join(failed) if failed else "")
     with store.transaction() as db:
         db.execute("UPDATE operations SET state = 'failed', error = ?, ended = ? WHERE seq = ?",
@@ -408,15 +411,21 @@ def _user() -> str:
 
 
 def _write_files(store: Store, op_seq: int) -> None:
+    """Put every path of the operation in its planned state, durably: on return, it is all on disk."""
     root = os.fsencode(store.root)
     rows = store.db.execute("SELECT path, to_oid, to_mode FROM operation_files WHERE op = ?", (op_seq,)).fetchall()
     # Deletions first: a file may be making way for a folder of the same name, or the reverse.
     rows.sort(key=lambda r: (r[1] is not None, r[0]))
-    for path, oid, mode in rows:
-        if oid is not None and not store.objects.has(oid):
-            raise TetherError(f"the store lacks the content of {path.decode('utf-8', 'backslashreplace')} "
-                              f"({oid}); run `tether verify`")
-        workfiles.put(root, path, store.objects, oid, mode)
+    with workfiles.Durable(root) as durable:
+        for path, oid, mode in rows:
+            if oid is not None and not store.objects.has(oid):
+                raise TetherError(f"the store lacks the content of {path.decode('utf-8', 'backslashreplace')} "
+                                  f"({oid}); run `tether verify`")
+            workfiles.put(root, path, store.objects, oid, mode, durable)
+        # Before the operation may be marked done: a done operation is never completed again,
+        # so what it wrote must survive a power cut from then on. Until then, a crash leaves
+        # it pending, and it is completed again from its plan.
+        durable.flush()
 
 
 def _finish(store: Store, db: sqlite3.Connection, op_seq: int) -> str | None:
@@ -438,7 +447,7 @@ def _finish(store: Store, db: sqlite3.Connection, op_seq: int) -> str | None:
             "INSERT INTO steps(id, session, agent, origin, tool, status, started, ended, operation) "
             "VALUES (?, NULL, NULL, 'external', ?, 'ok', ?, ?, ?)", (step_id, f"tether {kind}", t, t, op_id))
         step_seq = int(cur.lastrowid or 0)
-        Recorder(store)._add_files(db, step_seq, changes, attribute=False)
+        Recorder(store).add_files(db, step_seq, changes, attribute=False)
         for change in changes:
             runs = planned.get(change.path)
             if runs is not None and change.new_oid is not None:
@@ -491,7 +500,7 @@ def _record_strays(store: Store, db: sqlite3.Connection, op_seq: int) -> None:
             if change is not None:
                 strays.append(change)
     if strays:
-        Recorder(store)._external(db, None, strays)
+        Recorder(store).add_external(db, strays)
 
 
 def operations(store: Store) -> list[dict[str, Any]]:

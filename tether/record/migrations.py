@@ -133,7 +133,7 @@ def m001_initial(db: sqlite3.Connection) -> None:
 
 def m002_history(db: sqlite3.Connection) -> None:
     _script(db, """
-    -- Line attribution of each recorded version (see tether.history.attribution):
+    -- Line attribution of each recorded version (see tether.record.attribution):
     -- SQL NULL = not computed yet, JSON null = none (binary).
     ALTER TABLE step_files ADD COLUMN runs TEXT;
     -- A step that records the file changes of one of tether's own operations.
@@ -184,9 +184,76 @@ def m002_history(db: sqlite3.Connection) -> None:
     """)
 
 
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
+
+
+def m003_level_early_stores(db: sqlite3.Connection) -> None:
+    """Bring stores made while m001 and m002 were still being edited up to today's schema.
+
+    m001 and m002 changed after stores had been made with them (a store records which
+    migrations it ran, not what they said then), so such a store can lack a column today's
+    code needs, or keep one since dropped:
+
+    - m001 first had no ``step_files.ord`` (and indexed step_files by step);
+    - m002 first had no ``steps.cwd``, ``sessions.transcript_offset`` or ``operations.error``;
+    - m001 had ``files.walk_oid`` and ``files.walk_mode`` until they were dropped.
+
+    Each is checked on the store itself, so this does nothing to a store made by today's
+    m001 and m002. Rather than edit either of them again, this migration settles it.
+    """
+    if "ord" not in _columns(db, "step_files"):
+        # Changes are numbered in step order: the order of recording was not kept, and for
+        # the stores of that time (one session at a time) it is the same order.
+        _script(db, """
+        CREATE TABLE step_files_level (
+            step INTEGER NOT NULL REFERENCES steps(seq),
+            path BLOB NOT NULL,
+            ord INTEGER NOT NULL,
+            change TEXT NOT NULL,
+            old_oid TEXT,
+            new_oid TEXT,
+            old_mode INTEGER,
+            new_mode INTEGER,
+            runs TEXT,
+            PRIMARY KEY (step, path)
+        ) WITHOUT ROWID;
+        INSERT INTO step_files_level(step, path, ord, change, old_oid, new_oid, old_mode, new_mode, runs)
+            SELECT step, path, ROW_NUMBER() OVER (ORDER BY step, path), change, old_oid, new_oid, old_mode,
+                   new_mode, runs
+            FROM step_files;
+        DROP TABLE step_files;
+        ALTER TABLE step_files_level RENAME TO step_files;
+        CREATE INDEX step_files_path ON step_files(path, ord);
+        CREATE UNIQUE INDEX step_files_ord ON step_files(ord);
+        """)
+    if "cwd" not in _columns(db, "steps"):
+        db.execute("ALTER TABLE steps ADD COLUMN cwd TEXT")
+    if "transcript_offset" not in _columns(db, "sessions"):
+        db.execute("ALTER TABLE sessions ADD COLUMN transcript_offset INTEGER NOT NULL DEFAULT 0")
+    if "error" not in _columns(db, "operations"):
+        # Last rather than after "state" as in a new store; tether names every column it reads.
+        db.execute("ALTER TABLE operations ADD COLUMN error TEXT")
+    if "walk_oid" in _columns(db, "files"):
+        # Rebuilt rather than ALTER TABLE ... DROP COLUMN, which older SQLite builds lack.
+        _script(db, """
+        CREATE TABLE files_level (
+            path BLOB PRIMARY KEY,
+            oid TEXT,
+            mode INTEGER,
+            dirty INTEGER NOT NULL DEFAULT 0
+        ) WITHOUT ROWID;
+        INSERT INTO files_level(path, oid, mode, dirty) SELECT path, oid, mode, dirty FROM files;
+        DROP TABLE files;
+        ALTER TABLE files_level RENAME TO files;
+        CREATE INDEX files_dirty ON files(dirty) WHERE dirty = 1;
+        """)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_history", m002_history),
+    ("m003_level_early_stores", m003_level_early_stores),
 ]
 
 

@@ -13,6 +13,7 @@ import os
 import zlib
 
 from tether.errors import StoreError
+from tether.fsutil import atomic_write, fsync_dir
 from tether.record.digest import sha1
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -96,20 +97,11 @@ class ObjectStore:
         new_folder = not os.path.isdir(folder)
         if new_folder:
             os.makedirs(folder, exist_ok=True)
-        tmp = os.path.join(folder, f".tmp-{os.getpid()}-{oid[2:10]}")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o444)
-        try:
-            view = memoryview(zlib.compress(raw, 1 if len(raw) > 1 << 20 else 6))
-            while view:
-                view = view[os.write(fd, view):]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
-        # The new name must survive a power cut too: the database will point at it.
-        _fsync_dir(folder)
+        # Durable before the database points at it, content and name alike.
+        atomic_write(path, zlib.compress(raw, 1 if len(raw) > 1 << 20 else 6), 0o444)
         if new_folder:
-            _fsync_dir(self.objects)
+            # A new folder's own name lives in its parent.
+            fsync_dir(self.objects)
         return oid
 
     def read(self, oid: str) -> tuple[str, bytes]:
@@ -183,14 +175,6 @@ class ObjectStore:
         return kind, body
 
 
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _write_if_changed(path: str, text: str) -> None:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -198,7 +182,4 @@ def _write_if_changed(path: str, text: str) -> None:
                 return
     except FileNotFoundError:
         pass
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    atomic_write(path, text.encode("utf-8"))

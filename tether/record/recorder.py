@@ -20,7 +20,7 @@ How changes are attributed:
 from __future__ import annotations
 
 from tether import fastjson, workspace
-from tether.record.digest import sha256
+from tether.record import journal
 from tether.record.snapshot import FileChange, Snapshot
 from tether.record.store import Store, new_id, now
 from tether.trust.redact import redact
@@ -46,14 +46,6 @@ def _dumps(value: Any) -> str:
     return fastjson.dumps(value, sort_keys=True, default=str)
 
 
-def chain_hash(prev: str, time: str, name: str, session: str | None, payload: str) -> str:
-    h = sha256()
-    for part in (prev, time, name, session or "", payload):
-        h.update(part.encode("utf-8", "surrogatepass"))
-        h.update(b"\0")
-    return h.hexdigest()
-
-
 class Recorder:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -62,18 +54,13 @@ class Recorder:
     # -- entry point -------------------------------------------------------------
 
     def handle(self, ev: Event, decision: Decision | None = None, task: str | None = None) -> str | None:
-        """Record one event; returns the id of the step it created or finished, if any."""
-        with self.store.locked():
-            if self.store.db.execute("SELECT 1 FROM operations WHERE state = 'pending' LIMIT 1").fetchone():
-                # A rewind or revert was interrupted: finish it before anything else is recorded,
-                # so that its half-written files are not taken for someone's edit.
-                from tether.history.operations import recover
+        """Record one event; returns the id of the step it created or finished, if any.
 
-                try:
-                    recover(self.store)
-                except Exception as exc:
-                    self.store.log_error(f"completing an interrupted operation failed: {exc}", ev.name,
-                                         ev.session_id)
+        An interrupted rewind or revert must be completed first, or its half-written files
+        would be taken for someone's edit. Completing one is history's work, which sits above
+        the recorder, so the caller does it: tether.hook.record.
+        """
+        with self.store.locked():
             try:
                 return self._handle(ev, decision, task)
             except Exception:
@@ -114,15 +101,7 @@ class Recorder:
     # -- journal -----------------------------------------------------------------
 
     def _journal(self, db: sqlite3.Connection, ev: Event, step: str | None) -> None:
-        payload = _dumps(redact(ev.raw, JOURNAL_LIMIT))
-        row = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
-        prev = row[0] if row else "0" * 64
-        t = now()
-        db.execute(
-            "INSERT INTO events(time, agent, session, name, step, payload, prev, hash) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (t, ev.agent, ev.session_id, ev.name, step, payload, prev,
-             chain_hash(prev, t, ev.name, ev.session_id, payload)))
+        journal.append(db, ev.agent, ev.session_id, ev.name, step, _dumps(redact(ev.raw, JOURNAL_LIMIT)))
 
     # -- sessions and prompts ----------------------------------------------------------
 
@@ -177,8 +156,8 @@ class Recorder:
         # A call whose session died never reports back: after a while it owns nothing.
         for tool, raw_input, cwd in db.execute(
                 "SELECT tool, input, cwd FROM steps WHERE status = 'running' AND session IS NOT ? "
-                "AND tool IN ('Write', 'Edit', 'MultiEdit', 'NotebookEdit') AND started > ?",
-                (but if but else "\0", now(OWNERSHIP_SECONDS))):
+                f"AND tool IN ({', '.join('?' * len(FILE_TOOLS))}) AND started > ?",
+                (but if but else "\0", *FILE_TOOLS, now(OWNERSHIP_SECONDS))):
             try:
                 value = fastjson.loads(raw_input or "{}").get(FILE_TOOLS[tool])
             except (ValueError, AttributeError):
@@ -242,7 +221,7 @@ class Recorder:
             if status != "running":
                 return step_id
         changes = self._changes(db, ev)
-        self._add_files(db, seq, changes)
+        self.add_files(db, seq, changes)
         failed = ev.name == "PostToolUseFailure"
         response = redact(ev.tool_response, TEXT_LIMIT) if ev.tool_response is not None else None
         db.execute("UPDATE steps SET status = ?, error = ?, response = ?, ended = ? WHERE seq = ?",
@@ -274,7 +253,7 @@ class Recorder:
                        (status, error, now(), seq))
         if may_have_run is not None:
             # An interrupted call is the likeliest author of what changed since it started.
-            self._add_files(db, int(may_have_run), changes)
+            self.add_files(db, int(may_have_run), changes)
         else:
             # A call that was declined never ran: what changed is someone else's.
             self._external(db, ev, changes)
@@ -322,7 +301,7 @@ class Recorder:
             "INSERT INTO steps(id, session, agent, origin, status, started, ended) "
             "VALUES (?, ?, NULL, 'external', 'ok', ?, ?)",
             (step_id, ev.session_id if ev else None, t, t))
-        self._add_files(db, int(cur.lastrowid or 0), changes)
+        self.add_files(db, int(cur.lastrowid or 0), changes)
         return step_id
 
     def baseline(self, reason: str) -> tuple[int, str | None]:
@@ -338,17 +317,24 @@ class Recorder:
             (count,) = db.execute("SELECT COUNT(*) FROM files WHERE oid IS NOT NULL").fetchone()
             return int(count), step
 
-    def record_external(self, changes: list[FileChange], session: str | None = None) -> str | None:
-        """Record changes found outside any hook (by `tether init`, before an operation)."""
-        with self.store.locked(), self.store.transaction() as db:
-            ev = None
-            if session:
-                ev = Event(name="external", agent="", session_id=session, cwd=self.store.root,
-                           root=self.store.root)
-            return self._external(db, ev, changes)
+    # -- for tether's own operations (tether.history.operations) ---------------------------
 
-    def _add_files(self, db: sqlite3.Connection, seq: int, changes: list[FileChange],
-                   attribute: bool = True) -> None:
+    def catch_up(self, db: sqlite3.Connection) -> str | None:
+        """Record, as one external step, whatever changed that nobody recorded yet.
+
+        A walk like any other: paths named by running file tools are left to those calls.
+        Returns the step's id, or None when nothing changed.
+        """
+        return self._external(db, None, self.snap.walk(db, defer=self._owned_paths(db)))
+
+    def add_external(self, db: sqlite3.Connection, changes: list[FileChange]) -> str | None:
+        """Record changes found outside any hook event as one external step of no session."""
+        return self._external(db, None, changes)
+
+    def add_files(self, db: sqlite3.Connection, seq: int, changes: list[FileChange],
+                  attribute: bool = True) -> None:
+        """Add changes to step ``seq``; with ``attribute``, attribute their lines within the hook's budget
+        (without, the caller supplies or fills the attribution itself)."""
         if not changes:
             return
         for c in changes:
@@ -368,6 +354,6 @@ class Recorder:
                        "VALUES (?, ?, (SELECT COALESCE(MAX(ord), 0) + 1 FROM step_files), ?, ?, ?, ?, ?)",
                        (seq, c.path, c.change, c.old_oid, c.new_oid, c.old_mode, c.new_mode))
         if attribute:
-            from tether.history import attribution
+            from tether.record import attribution
 
             attribution.record_step(db, self.store.objects, seq, changes)

@@ -33,7 +33,7 @@ else:
 DB_NAME = "tether.db"
 # The number of migrations in tether.record.migrations; checked here so that opening an
 # up-to-date store does not import them.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 LOCK_TIMEOUT = 30.0
 BUSY_TIMEOUT_MS = 10_000
 
@@ -148,6 +148,11 @@ class Store:
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT INTO meta(key, value) VALUES (?, ?) "
                         "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (key, value))
+
+    def pending_operation(self) -> bool:
+        """Whether one of tether's own operations (a rewind, revert, restore or undo) was
+        interrupted midway and waits to be completed (tether.history.operations.recover)."""
+        return self.db.execute("SELECT 1 FROM operations WHERE state = 'pending' LIMIT 1").fetchone() is not None
 
     def log_error(self, message: str, event: str | None = None, session: str | None = None) -> None:
         """Keep a recording failure for `tether status`. Never raises."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from tether.record.recorder import chain_hash
+from tether.record.journal import GENESIS, chain_hash
 from tether.record.store import Store
 
 
@@ -21,7 +21,7 @@ class Report:
 
 def verify(store: Store, objects: bool = True) -> Report:
     report = Report()
-    prev = "0" * 64
+    prev = GENESIS
     for seq, time, name, session, payload, stored_prev, stored_hash in store.db.execute(
             "SELECT seq, time, name, session, payload, prev, hash FROM events ORDER BY seq"):
         report.events += 1

@@ -91,18 +91,6 @@ def redact_text(text: str) -> str:
     return text
 
 
-def find_secrets(text: str) -> list[tuple[str, int, int]]:
-    """(kind, start, end) of every secret found."""
-    found: list[tuple[str, int, int]] = []
-    if not text:
-        return found
-    for kind, rx, group in _rules(text):
-        for m in rx.finditer(text):
-            s, e = m.span(group)
-            found.append((kind, s, e))
-    return found
-
-
 def redact(value: Any, limit: int | None = None) -> Any:
     """A copy of a JSON value with secrets redacted in every string (and long strings cut)."""
     if isinstance(value, str):
