@@ -38,7 +38,7 @@ PLACEHOLDERS = (
     ".ripgreprc", ".vscode", ".zprofile", ".zshrc",
     ".claude/agents", ".claude/commands", ".claude/hooks", ".claude/launch.json", ".claude/loop.md",
     ".claude/output-styles", ".claude/routines", ".claude/scheduled_tasks.json", ".claude/skills",
-    ".claude/workflows",
+    ".claude/workflows", ".claude/settings.json",
 )
 # Per-user files that must never be committed.
 LOCAL_ONLY = (".claude/settings.local.json",)
