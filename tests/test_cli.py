@@ -213,3 +213,32 @@ def test_init_refuses_settings_of_the_wrong_shape_and_creates_nothing(repo: Path
     assert res.exit_code != 0 and res.stderr.count("\n") == 1
     assert path.read_text() == settings
     assert not (repo / ".tether").exists() and not (repo / ".git" / "tether").exists()
+
+
+def test_a_required_sandbox_that_is_not_on_denies_bash(repo: Path) -> None:
+    from tether import sandbox
+
+    (repo / ".tether").mkdir()
+    (repo / ".tether" / "policy.toml").write_text('version = 1\n[sandbox]\nmode = "required"\n')
+    res = run(repo, "init", "--no-sandbox")
+    assert "requires the sandbox" in " ".join(res.stderr.split())
+    ls = ["check", "tool", "Bash", "--input", '{"command": "ls"}']
+    denied = run_json(repo, *ls)
+    assert denied["decision"] == "deny" and denied["rules"] == ["sandbox.required"]
+    assert "off" in denied["reasons"][0]
+    assert run_json(repo, "check", "tool", "Read", "--input", '{"file_path": "README.md"}')["decision"] == "allow"
+    run(repo, "init")
+    local = json.loads((repo / ".claude" / "settings.local.json").read_text())
+    assert local["sandbox"]["failIfUnavailable"] is True
+    expected = "allow" if sandbox.unavailable_reason() is None else "deny"
+    assert run_json(repo, *ls)["decision"] == expected
+    # A call that asks to leave the sandbox is asked about in any mode.
+    escape = run_json(repo, "check", "tool", "Bash", "--input", '{"command": "ls", "dangerouslyDisableSandbox": true}')
+    assert escape["decision"] in ("ask", "deny") and "sandbox.escape" in escape["rules"]
+
+
+def test_the_sandbox_mode_is_validated(repo: Path) -> None:
+    (repo / ".tether").mkdir()
+    (repo / ".tether" / "policy.toml").write_text('version = 1\n[sandbox]\nmode = "sometimes"\n')
+    res = run(repo, "policy", "validate", ok=False)
+    assert res.exit_code != 0 and "sandbox.mode" in res.stderr and "'required'" in res.stderr
