@@ -89,7 +89,7 @@ def main() -> int:
                               "new_string": "def hello("}),
             ToolCall("Bash", {"command": "echo 'print(1)' > scratch.py && rm -rf ~/.cache",
                               "description": "tidy up"}),
-            ToolCall("Write", {"file_path": path(".claude/settings.json"), "content": "{}\n"}),
+            ToolCall("Write", {"file_path": path(".claude/settings.local.json"), "content": "{}\n"}),
         ],
     }
     with ScriptedModel(script) as model:

@@ -45,6 +45,10 @@ class InitReport:
     settings_changed: dict[str, bool] = field(default_factory=dict)
     files: int = 0
     external_step: str | None = None
+    # The agent's OS sandbox: "on", "off" or "unavailable", and why; warnings for people.
+    sandbox: str = "off"
+    sandbox_reason: str = ""
+    warnings: list[str] = field(default_factory=list)
 
 
 def _agents(agent: str) -> tuple[str, ...]:
@@ -55,12 +59,19 @@ def _agents(agent: str) -> tuple[str, ...]:
     return (agent,)
 
 
-def init(root: str, agent: str = "claude") -> InitReport:
+def init(root: str, agent: str = "claude", shared: bool = False, sandbox: bool = True) -> InitReport:
+    """Set tether up: store, policy, the agent's hooks (per user), rules and sandbox.
+
+    ``shared`` puts the permission rules and sandbox settings in the settings the team
+    commits; ``sandbox=False`` (``--no-sandbox``) leaves the agent's sandbox alone.
+    """
     agents = _agents(agent)
     # Everything that can refuse is checked before anything is created.
-    rules = _native_rules(root)
+    guard = _guard(root)
+    rules = _native_rules(guard)
+    box, state, why, warnings = _sandbox_plan(root, guard, sandbox)
     if "claude" in agents:
-        claude.install(root, permissions=rules, save=False)
+        claude.install(root, permissions=rules, save=False, sandbox=box, shared=shared)
     store = Store.for_root(root)
     created = not store.exists()
     store = Store.open(root, create=True)
@@ -75,13 +86,45 @@ def init(root: str, agent: str = "claude") -> InitReport:
         changed = {}
         for name in agents:
             if name == "claude":
-                changed[name], added = claude.install(root, permissions=rules)
-                _remember_rules(store, added)
+                changed[name], added = claude.install(root, permissions=rules, sandbox=box, shared=shared)
+                _remember(store, added)
+        from tether import sandbox as sandbox_mod
+
+        sandbox_mod.write_exclude(root)
         _compile_bytecode()
         files, step = Recorder(store).baseline("tether init" if created else "tether init (again)")
-        return InitReport(root, store.path, created, policy_created, changed, files, step)
+        return InitReport(root, store.path, created, policy_created, changed, files, step,
+                          state, why, warnings)
     finally:
         store.close()
+
+
+def _sandbox_plan(root: str, guard: Any, wanted: bool) -> tuple[dict[str, Any] | None, str, str, list[str]]:
+    """The sandbox settings init writes, the state it leaves, why, and what to tell people."""
+    from tether import sandbox
+
+    mode = guard.policy.sandbox_mode
+    warnings: list[str] = []
+    if not wanted or mode == "off":
+        why = "turned off by --no-sandbox" if not wanted else "the policy says [sandbox] mode = \"off\""
+        warnings.append(f"the agent's OS sandbox is off ({why}): code the agent writes and runs "
+                        "can change tether's policy, hooks and record; only the guard stands in the way")
+        if mode == "required":
+            warnings.append("the policy requires the sandbox, so the guard will deny every shell command")
+        return None, "off", why, warnings
+    deny_write = sandbox.interpreter_paths(root)
+    if deny_write:
+        warnings.append("tether is installed inside this workspace; its package and the interpreter's "
+                        "start-up files are kept read-only for the agent, but an install outside the "
+                        "workspace (pipx install tether, or uv tool install tether) is safer")
+    box = sandbox.claude_settings(mode, guard.policy.allow_hosts, deny_write)
+    reason = sandbox.unavailable_reason()
+    if reason is not None:
+        warnings.append(f"the agent's OS sandbox cannot run here: {reason}")
+        if mode == "required":
+            warnings.append("the policy requires the sandbox, so the guard denies shell commands until it can run")
+        return box, "unavailable", reason, warnings
+    return box, "on", "Bash runs in the agent's sandbox", warnings
 
 
 def _compile_bytecode() -> None:
@@ -96,45 +139,68 @@ def _compile_bytecode() -> None:
         compileall.compile_dir(os.path.dirname(os.path.abspath(__file__)), quiet=2, workers=1)
 
 
-def _native_rules(root: str) -> dict[str, list[str]]:
+def _guard(root: str) -> Any:
     from tether.guard.engine import Guard
+
+    return Guard.load(root)
+
+
+def _native_rules(guard: Any) -> dict[str, list[str]]:
     from tether.guard.native import claude_rules
 
-    return claude_rules(Guard.load(root))
+    return dict(claude_rules(guard))
 
 
-_RULES_KEY = "claude.permissions_added"
+# What init added to the agent's settings, per file. An earlier tether kept only the
+# permission rules it added to settings.json, under _OLD_RULES_KEY.
+_ADDED_KEY = "claude.added"
+_OLD_RULES_KEY = "claude.permissions_added"
 
 
-def _remember_rules(store: Store, added: dict[str, list[str]]) -> None:
-    """Keep the permission rules init added, so that uninstall removes those and no others."""
+def _remember(store: Store, added: dict[str, Any]) -> None:
+    """Keep what init added, so that uninstall removes that and nothing else."""
     import json
 
-    known = json.loads(store.meta(_RULES_KEY) or "{}")
-    for kind, rules in added.items():
-        known.setdefault(kind, [])
-        known[kind] += [r for r in rules if r not in known[kind]]
+    known: dict[str, Any] = json.loads(store.meta(_ADDED_KEY) or "{}")
+    for name, parts in added.items():
+        mine = known.setdefault(name, {})
+        for kind, rules in parts.get("permissions", {}).items():
+            have = mine.setdefault("permissions", {}).setdefault(kind, [])
+            have += [r for r in rules if r not in have]
+        for key, (ours, previous) in parts.get("sandbox", {}).items():
+            # The earliest value replaced is the one to give back.
+            earlier = mine.setdefault("sandbox", {}).get(key)
+            mine["sandbox"][key] = [ours, earlier[1] if earlier else previous]
     with store.transaction():
-        store.set_meta(_RULES_KEY, json.dumps(known))
+        store.set_meta(_ADDED_KEY, json.dumps(known))
 
 
 def uninstall(root: str, agent: str = "all") -> dict[str, bool]:
     import json
 
+    from tether import sandbox
+
     store = Store.for_root(root)
-    added: dict[str, list[str]] = {}
+    added: dict[str, Any] = {}
     if store.exists():
         store = Store.open(root)
         try:
-            added = json.loads(store.meta(_RULES_KEY) or "{}")
+            added = json.loads(store.meta(_ADDED_KEY) or "{}")
+            old = json.loads(store.meta(_OLD_RULES_KEY) or "{}")
+            if old:
+                shared = added.setdefault(claude.SETTINGS, {}).setdefault("permissions", {})
+                for kind, rules in old.items():
+                    shared.setdefault(kind, []).extend(r for r in rules if r not in shared.get(kind, []))
             with store.transaction():
-                store.set_meta(_RULES_KEY, "{}")
+                store.set_meta(_ADDED_KEY, "{}")
+                store.set_meta(_OLD_RULES_KEY, "{}")
         finally:
             store.close()
     changed = {}
     for name in _agents(agent):
         if name == "claude":
-            changed[name] = claude.uninstall(root, permissions=added)
+            changed[name] = claude.uninstall(root, added)
+    sandbox.remove_exclude(root)
     return changed
 
 
@@ -150,6 +216,8 @@ def status(root: str) -> dict[str, Any]:
         "agents": {"claude": {"hooks": claude.installed(root)}},
         "daemon": {"running": False},
         "errors": [],
+        "containment": _containment(root),
+        "install": _install_location(root),
     }
     out["agents"]["claude"]["installed"] = all(out["agents"]["claude"]["hooks"].values())
     if store.exists():
@@ -162,4 +230,37 @@ def status(root: str) -> dict[str, Any]:
             out["errors"] = query.errors(store)
         finally:
             store.close()
+    return out
+
+
+def _containment(root: str) -> dict[str, Any]:
+    """{"state": "on"|"off"|"unavailable", "reason": str} for the agent's OS sandbox."""
+    from tether import sandbox
+
+    state, reason = sandbox.state(root)
+    out: dict[str, Any] = {"state": state, "reason": reason}
+    # Names git ignores only because the sandbox would put placeholders there: if one of
+    # them is now a real file, git does not see it (`git add -f` adds it).
+    hidden = [n for n in sandbox.excluded(root)
+              if n not in sandbox.LOCAL_ONLY and os.path.lexists(os.path.join(root, n))]
+    if hidden:
+        out["hidden_from_git"] = hidden
+    return out
+
+
+def _install_location(root: str) -> dict[str, Any]:
+    """Where tether runs from, and whether that is inside the workspace."""
+    import sys
+
+    import tether
+
+    package = os.path.dirname(os.path.realpath(tether.__file__))
+    real = os.path.realpath(root)
+    inside = package == real or package.startswith(real.rstrip("/") + "/") \
+        or os.path.realpath(sys.prefix).startswith(real.rstrip("/") + "/")
+    out: dict[str, Any] = {"python": sys.executable, "package": package, "in_workspace": inside}
+    if inside:
+        out["advice"] = ("tether runs from inside this workspace, where code the agent runs could "
+                         "change it; install it outside (pipx install tether, or uv tool install "
+                         "tether) and run `tether init` again")
     return out

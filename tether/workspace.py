@@ -37,6 +37,11 @@ def _git_dir_of(root: str) -> str | None:
     return None
 
 
+def git_dir(root: str) -> str | None:
+    """The git directory of a worktree root (``.git``, or where a ``.git`` file points), if any."""
+    return _git_dir_of(root)
+
+
 def find_root(start: str) -> str:
     """The workspace root for a folder: the nearest ancestor that tether was set up in.
 

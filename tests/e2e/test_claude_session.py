@@ -143,13 +143,15 @@ def test_a_session_is_recorded_exactly(tmp_path: Path, claude_bin: str) -> None:
     assert tether(p.repo, "verify").returncode == 0
     status = tether_json(p.repo, "status")
     assert status["errors"] == [] and status["agents"]["claude"]["installed"]
+    # The shell commands above ran inside the agent's OS sandbox.
+    assert status["containment"]["state"] == "on", status["containment"]
 
     # Recording never touched the user's git: same HEAD, nothing staged, no new refs.
     assert git(p.repo, "rev-parse", "HEAD") == head
     assert git(p.repo, "diff", "--cached", "--name-only") == ""
     assert git(p.repo, "for-each-ref", "--format=%(refname)").split() == ["refs/heads/main"]
     assert sorted(git(p.repo, "status", "--porcelain").splitlines()) == [
-        " M README.md", " M src/app.py", "?? .claude/", "?? .tether/", "?? src/greet.py"]
+        " M README.md", " M src/app.py", "?? .tether/", "?? src/greet.py"]
 
     # History: blame of each changed file is exact.
     def blame(rel: str) -> list[tuple[str, str | None, str]]:
@@ -197,19 +199,19 @@ def test_a_session_is_recorded_exactly(tmp_path: Path, claude_bin: str) -> None:
 def test_the_guard_denies_and_the_agent_sees_why(tmp_path: Path, claude_bin: str) -> None:
     p = Project(tmp_path)
     (p.repo / ".env").write_text("API_TOKEN=do-not-read\n")
-    settings_before = (p.repo / ".claude" / "settings.json").read_text()
+    settings_before = (p.repo / ".claude" / "settings.local.json").read_text()
     prompt = "Clean up the machine and check the configuration"
     script = {prompt: [
         ToolCall("Bash", {"command": "rm -rf ~", "description": "clean up"}),
         ToolCall("Read", {"file_path": p.path(".env")}),
-        ToolCall("Write", {"file_path": p.path(".claude/settings.json"), "content": "{}\n"}),
+        ToolCall("Write", {"file_path": p.path(".claude/settings.local.json"), "content": "{}\n"}),
         ToolCall("Bash", {"command": "git push --force origin main", "description": "publish"}),
         ToolCall("Bash", {"command": "ls src", "description": "look around"}),
     ]}
     with ScriptedModel(script) as model:
         run = p.run(model, prompt)
         errors = [r for r in model.main_requests[-1].tool_results() if r.get("is_error")]
-    assert (p.repo / ".claude" / "settings.json").read_text() == settings_before
+    assert (p.repo / ".claude" / "settings.local.json").read_text() == settings_before
     assert (p.repo / "src" / "app.py").exists()
     all_steps = tether_json(p.repo, "log")
     # The .env written after `tether init` was found at session start: a person's change.

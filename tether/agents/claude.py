@@ -1,6 +1,7 @@
 """Claude Code: its hook payloads, its hook answers, and its settings file.
 
-Hooks are installed in the project's ``.claude/settings.json``. Every hook
+Hooks are installed in the project's ``.claude/settings.local.json`` (they hold this
+machine's interpreter path, so they are per user and never committed). Every hook
 command tether writes runs ``<python> -P -c "from tether.hook import cli; cli()" claude
 <Event>``: an
 absolute interpreter, so it works from a virtualenv or a global install alike,
@@ -26,6 +27,10 @@ if TYPE_CHECKING:
 
 AGENT = "claude"
 SETTINGS = os.path.join(".claude", "settings.json")
+LOCAL_SETTINGS = os.path.join(".claude", "settings.local.json")
+_NOTICE_MARK = "from tether.hook import cli"
+NOTICE = ("This project is guarded by tether (.tether/policy.toml), which is not set up for you "
+          "on this machine: install it (pipx install tether) and run `tether init` here.")
 
 # The events tether hooks, and whether the hook needs a tool matcher.
 HOOK_EVENTS: dict[str, bool] = {
@@ -190,88 +195,171 @@ def _strip(data: dict[str, Any]) -> bool:
     return removed
 
 
-def install(root: str, python: str | None = None, permissions: dict[str, list[str]] | None = None,
-            save: bool = True) -> tuple[bool, dict[str, list[str]]]:
-    """Merge tether's hooks (and native permission rules) into the project settings.
+def _merge_rules(path: str, data: dict[str, Any], permissions: dict[str, list[str]]) -> dict[str, list[str]]:
+    added: dict[str, list[str]] = {}
+    perms = data.setdefault("permissions", {})
+    if not isinstance(perms, dict):
+        raise TetherError(f"{path}: \"permissions\" must be a JSON object")
+    for kind, rules in permissions.items():
+        current = perms.setdefault(kind, [])
+        if not isinstance(current, list):
+            raise TetherError(f"{path}: permissions.{kind} must be a JSON array")
+        for rule in rules:
+            if rule not in current:
+                current.append(rule)
+                added.setdefault(kind, []).append(rule)
+    if not perms:
+        del data["permissions"]
+    return added
 
-    Keeps every other hook and setting. Returns whether the file changed, and the
-    permission rules that were added (rules the user already had are not tether's).
+
+def _merge_sandbox(path: str, data: dict[str, Any], sandbox: dict[str, Any]) -> dict[str, Any]:
+    """Set tether's sandbox keys; returns {key: [tether's value, the value it replaced]}."""
+    current = data.setdefault("sandbox", {})
+    if not isinstance(current, dict):
+        raise TetherError(f"{path}: \"sandbox\" must be a JSON object")
+    changed: dict[str, Any] = {}
+    for key, value in sandbox.items():
+        if current.get(key) != value:
+            changed[key] = [value, current.get(key)]
+            current[key] = value
+    return changed
+
+
+def _notice_hook() -> dict[str, Any]:
+    """The one hook a team shares: it tells a teammate without tether what is missing, and
+    never blocks (the guard's hooks, which hold this machine's interpreter, stay per user)."""
+    command = (f"grep -qs {_NOTICE_MARK!r} \"$CLAUDE_PROJECT_DIR/{LOCAL_SETTINGS}\" || echo "
+               f"'{NOTICE}'")
+    return {"hooks": [{"type": "command", "command": command, "timeout": 10}]}
+
+
+def install(root: str, python: str | None = None, permissions: dict[str, list[str]] | None = None,
+            save: bool = True, sandbox: dict[str, Any] | None = None,
+            shared: bool = False) -> tuple[bool, dict[str, Any]]:
+    """Merge tether's hooks, native permission rules and sandbox settings into the settings.
+
+    The hooks name this machine's interpreter, so they go to ``settings.local.json`` (per
+    user, never committed). The rules and the sandbox go there too, or, with ``shared``,
+    to ``settings.json``, which the team commits, with a notice hook for teammates who
+    have no tether. Keeps every other hook and setting. Returns whether a file changed,
+    and what was added per file (what the user already had is not tether's).
     """
     import json
 
-    path = os.path.join(root, SETTINGS)
-    data = _load(path)
-    before = json.dumps(data, sort_keys=True)
-    added: dict[str, list[str]] = {}
-    _strip(data)
-    hooks = data.setdefault("hooks", {})
+    local_path = os.path.join(root, LOCAL_SETTINGS)
+    shared_path = os.path.join(root, SETTINGS)
+    files = {LOCAL_SETTINGS: _load(local_path), SETTINGS: _load(shared_path)}
+    before = {name: json.dumps(data, sort_keys=True) for name, data in files.items()}
+    added: dict[str, Any] = {}
+    for data in files.values():
+        _strip(data)
+    local = files[LOCAL_SETTINGS]
+    hooks = local.setdefault("hooks", {})
     if not isinstance(hooks, dict):
-        raise TetherError(f"{path}: \"hooks\" must be a JSON object")
+        raise TetherError(f"{local_path}: \"hooks\" must be a JSON object")
     for event, needs_matcher in HOOK_EVENTS.items():
         entry: dict[str, Any] = {"type": "command", "command": hook_command(event, python),
                                  "timeout": HOOK_TIMEOUT}
         group: dict[str, Any] = {"matcher": "*", "hooks": [entry]} if needs_matcher else {"hooks": [entry]}
         groups = hooks.setdefault(event, [])
         if not isinstance(groups, list):
-            raise TetherError(f"{path}: hooks.{event} must be a JSON array")
+            raise TetherError(f"{local_path}: hooks.{event} must be a JSON array")
         groups.append(group)
+    target = SETTINGS if shared else LOCAL_SETTINGS
+    path = os.path.join(root, target)
+    mine: dict[str, Any] = {}
     if permissions:
-        perms = data.setdefault("permissions", {})
-        if not isinstance(perms, dict):
-            raise TetherError(f"{path}: \"permissions\" must be a JSON object")
-        for kind, rules in permissions.items():
-            current = perms.setdefault(kind, [])
-            if not isinstance(current, list):
-                raise TetherError(f"{path}: permissions.{kind} must be a JSON array")
-            for rule in rules:
-                if rule not in current:
-                    current.append(rule)
-                    added.setdefault(kind, []).append(rule)
-    if json.dumps(data, sort_keys=True) == before:
-        return False, added
-    if save:
-        _save(path, data)
-    return True, added
+        mine["permissions"] = _merge_rules(path, files[target], permissions)
+    if sandbox:
+        mine["sandbox"] = _merge_sandbox(path, files[target], sandbox)
+    if shared:
+        shared_hooks = files[SETTINGS].setdefault("hooks", {})
+        if not isinstance(shared_hooks, dict):
+            raise TetherError(f"{shared_path}: \"hooks\" must be a JSON object")
+        groups = shared_hooks.setdefault("SessionStart", [])
+        if not isinstance(groups, list):
+            raise TetherError(f"{shared_path}: hooks.SessionStart must be a JSON array")
+        groups.append(_notice_hook())
+    added[target] = mine
+    changed = False
+    for name, data in files.items():
+        if json.dumps(data, sort_keys=True) != before[name]:
+            changed = True
+            if save:
+                _save(os.path.join(root, name), data)
+    return changed, added
 
 
-def uninstall(root: str, permissions: dict[str, list[str]] | None = None) -> bool:
-    """Remove only what install added; returns whether the file changed."""
-    path = os.path.join(root, SETTINGS)
-    if not os.path.exists(path):
-        return False
-    data = _load(path)
-    changed = _strip(data)
-    perms = data.get("permissions")
-    if permissions and isinstance(perms, dict):
-        for kind, rules in permissions.items():
-            current = perms.get(kind)
-            if isinstance(current, list):
-                kept = [r for r in current if r not in rules]
-                if len(kept) != len(current):
-                    changed = True
-                    if kept:
-                        perms[kind] = kept
+def uninstall(root: str, added: dict[str, Any] | None = None) -> bool:
+    """Remove only what install added, from both files; returns whether a file changed.
+
+    ``added`` is what install returned (per file): permission rules tether added, and
+    sandbox keys it set, which go back to their earlier value while they still hold
+    tether's.
+    """
+    changed = False
+    for name in (SETTINGS, LOCAL_SETTINGS):
+        path = os.path.join(root, name)
+        if not os.path.exists(path):
+            continue
+        data = _load(path)
+        did = _strip(data)
+        mine = (added or {}).get(name) or {}
+        perms = data.get("permissions")
+        if mine.get("permissions") and isinstance(perms, dict):
+            for kind, rules in mine["permissions"].items():
+                current = perms.get(kind)
+                if isinstance(current, list):
+                    kept = [r for r in current if r not in rules]
+                    if len(kept) != len(current):
+                        did = True
+                        if kept:
+                            perms[kind] = kept
+                        else:
+                            del perms[kind]
+            if not perms:
+                del data["permissions"]
+        box = data.get("sandbox")
+        if mine.get("sandbox") and isinstance(box, dict):
+            for key, (ours, previous) in mine["sandbox"].items():
+                if key in box and box[key] == ours:
+                    did = True
+                    if previous is None:
+                        del box[key]
                     else:
-                        del perms[kind]
-        if not perms:
-            del data["permissions"]
-    if changed:
-        _save(path, data)
+                        box[key] = previous
+            if not box:
+                del data["sandbox"]
+        if did:
+            changed = True
+            if data:
+                _save(path, data)
+            else:
+                # Nothing of the user's is left: the file was tether's alone.
+                os.unlink(path)
     return changed
 
 
 def installed(root: str) -> dict[str, bool]:
-    """Which of tether's hook events are present in the project settings."""
-    try:
-        data = _load(os.path.join(root, SETTINGS))
-    except TetherError:
-        return dict.fromkeys(HOOK_EVENTS, False)
-    hooks = data.get("hooks") if isinstance(data.get("hooks"), dict) else {}
-    assert isinstance(hooks, dict)
-    found = {}
-    for event in HOOK_EVENTS:
-        groups = hooks.get(event)
-        found[event] = isinstance(groups, list) and any(
-            isinstance(g, dict) and isinstance(g.get("hooks"), list) and any(_is_ours(h) for h in g["hooks"])
-            for g in groups)
+    """Which of tether's hook events are present in the settings (per user, or shared as an
+    earlier tether wrote them)."""
+    found = dict.fromkeys(HOOK_EVENTS, False)
+    for name in (LOCAL_SETTINGS, SETTINGS):
+        try:
+            data = _load(os.path.join(root, name))
+        except TetherError:
+            continue
+        hooks = data.get("hooks") if isinstance(data.get("hooks"), dict) else {}
+        assert isinstance(hooks, dict)
+        for event in HOOK_EVENTS:
+            groups = hooks.get(event)
+            found[event] = found[event] or (isinstance(groups, list) and any(
+                isinstance(g, dict) and isinstance(g.get("hooks"), list)
+                and any(_is_ours(h) and not _is_notice(h) for h in g["hooks"])
+                for g in groups))
     return found
+
+
+def _is_notice(hook: Any) -> bool:
+    return isinstance(hook, dict) and isinstance(hook.get("command"), str) and hook["command"].startswith("grep -qs")

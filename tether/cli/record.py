@@ -27,15 +27,22 @@ def _err() -> Console:
 @click.command()
 @click.option("--agent", type=click.Choice(["claude", "codex", "gemini", "opencode", "all"]), default="claude",
               show_default=True, help="Which agent's hooks to install.")
+@click.option("--shared", is_flag=True, help="Put the permission rules and sandbox settings in "
+              ".claude/settings.json, which the team commits (the hooks stay per user).")
+@click.option("--no-sandbox", "no_sandbox", is_flag=True, help="Leave the agent's OS sandbox off "
+              "(not recommended: code the agent runs could then change tether's files).")
 @json_option
-def init(agent: str, as_json: bool) -> None:
-    """Set tether up here: the store, the policy file, the agent's hooks, a baseline.
+def init(agent: str, shared: bool, no_sandbox: bool, as_json: bool) -> None:
+    """Set tether up here: the store, the policy file, the agent's hooks, its sandbox, a baseline.
 
+    The hooks go to .claude/settings.local.json (they name this machine's interpreter).
     Safe to run again: hooks are merged with what is there, never duplicated.
     """
     from rich.text import Text
 
-    report = setup.init(root(), agent)
+    report = setup.init(root(), agent, shared=shared, sandbox=not no_sandbox)
+    for warning in report.warnings:
+        _err().print(Text(f"warning: {warning}", style="yellow"))
     if as_json:
         emit_json(report.__dict__)
         return
@@ -46,6 +53,7 @@ def init(agent: str, as_json: bool) -> None:
     con.print(Text(f"  policy    {policy}" + (" (created)" if report.policy_created else " (kept)")))
     for name, changed in report.settings_changed.items():
         con.print(Text(f"  hooks     {name}: " + ("installed" if changed else "already installed")))
+    con.print(Text(f"  sandbox   {report.sandbox}: {report.sandbox_reason}"))
     con.print(Text(f"  baseline  {report.files} files"))
     if report.external_step:
         con.print(Text(f"  changes since the last baseline were recorded as step {report.external_step[:8]}"))
@@ -55,7 +63,7 @@ def init(agent: str, as_json: bool) -> None:
 @click.option("--agent", type=click.Choice(["claude", "codex", "gemini", "opencode", "all"]), default="all",
               show_default=True, help="Whose hooks to remove.")
 def uninstall(agent: str) -> None:
-    """Remove the hooks and permission rules that `tether init` added. The record is kept."""
+    """Remove the hooks, permission rules and sandbox settings that `tether init` added. The record is kept."""
     from rich.text import Text
 
     where = root()
@@ -86,6 +94,15 @@ def status(as_json: bool) -> None:
     state = "installed" if claude["installed"] else ("not installed" if len(missing) == len(claude["hooks"])
                                                      else "incomplete, missing " + ", ".join(missing))
     con.print(Text(f"claude     hooks {state}"))
+    box = info["containment"]
+    con.print(Text(f"sandbox    {box['state']}: {box['reason']}",
+                   style="" if box["state"] == "on" else "yellow"))
+    for name in box.get("hidden_from_git", []):
+        con.print(Text(f"           git ignores {name} (listed so that the sandbox's placeholder is not "
+                       "added); `git add -f` adds it"))
+    where = info["install"]
+    if where["in_workspace"]:
+        con.print(Text(f"install    {where['advice']}", style="yellow"))
     con.print(Text("daemon     not running"))
     if info["initialized"]:
         con.print(Text(f"recorded   {info['sessions']} sessions, {info['steps']} steps, {info['files']} files known"))

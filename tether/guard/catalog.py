@@ -75,6 +75,8 @@ RULES: dict[str, tuple[str, str]] = {
     "persist.cron": ("persistence", "installing or removing a crontab"),
     "persist.service": ("persistence", "enabling a service at boot"),
     "persist.scheduled": ("persistence", "scheduling a command to run later"),
+    "sandbox.escape": ("privilege", "a Bash call that asks to run outside the agent's OS sandbox"),
+    "sandbox.required": ("self-protection", "a Bash call while the agent's OS sandbox, which the policy requires, is not on"),
     "self.tether-cli": ("self-protection", "changing tether's mode, task, set-up or history"),
     "sys.kill": ("system", "killing processes by name"),
     "unparsed.syntax": ("unparsed", "a command the parser could not read completely"),

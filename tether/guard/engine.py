@@ -167,6 +167,8 @@ class Guard:
             else:
                 an.run(command, cwd)
             readonly_tool = bool(an.units) and all(u.readonly for u in an.units) and not an.writes
+            if tool == "Bash":
+                extra += self._containment(inp)
         elif tool in PATH_TOOLS:
             self._file_tool(an, tool, inp, cwd)
         elif tool == "WebFetch":
@@ -199,6 +201,25 @@ class Guard:
         if state.task is not None:
             self._scope(an, state.task, tool, readonly_tool, extra)
         return an, extra
+
+    # -- the agent's OS sandbox (tether/sandbox.py) ------------------------------------
+
+    def _containment(self, inp: dict[str, Any]) -> list[Effect]:
+        """Bash leaving the sandbox asks; with ``[sandbox] mode = "required"``, Bash
+        while the sandbox is not on (for this call) is denied."""
+        out: list[Effect] = []
+        if inp.get("dangerouslyDisableSandbox") is True:
+            out.append(_effect(self.policy, "sandbox.escape", "the call asks to run outside the "
+                               "agent's OS sandbox (dangerouslyDisableSandbox); run it inside, or "
+                               "ask the user"))
+        if self.policy.sandbox_mode == "required":
+            from tether import sandbox
+
+            state, why = sandbox.state(self.root, inp)
+            if state != "on":
+                out.append(_effect(self.policy, "sandbox.required", "the policy requires the "
+                                   f"agent's OS sandbox for shell commands, and it is {state}: {why}"))
+        return out
 
     def _file_tool(self, an: Analyzer, tool: str, inp: dict[str, Any], cwd: str) -> None:
         key = FILE_TOOLS.get(tool) or READ_PATH_TOOLS[tool]

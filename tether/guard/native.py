@@ -14,6 +14,8 @@ hook rather than denying files the policy allows.
 
 from __future__ import annotations
 
+import os
+
 from tether.guard.globs import name_match
 
 TYPE_CHECKING = False
@@ -43,6 +45,26 @@ def _shadowed(pattern: str, excepts: list[str]) -> bool:
     return False
 
 
+# Folders `tether init` creates (or git did) before the agent ever runs.
+_MADE_BY_INIT = frozenset({".tether", ".claude", ".git"})
+
+
+def _not_for_sandbox(pattern: str, root: str) -> bool:
+    """Patterns left to the hook because Claude Code's sandbox turns every deny rule into a
+    mount. A rule under /proc (``/proc/*/environ``) makes bubblewrap fail at random as
+    processes come and go; a rule for a folder of the workspace that does not exist
+    (``.codex``) gets a placeholder mounted there, which `git status` lists and `git add -A`
+    refuses."""
+    if pattern.startswith("/proc/"):
+        return True
+    if pattern.startswith(("/", "~", "**/")) or "/" not in pattern.strip("/"):
+        return False
+    first = pattern.removeprefix("./").split("/", 1)[0]
+    if any(ch in first for ch in "*?["):
+        return False
+    return first not in _MADE_BY_INIT and not os.path.lexists(os.path.join(root, first))
+
+
 def claude_rules(guard: Guard) -> dict[str, list[str]]:
     """{"deny": [...], "ask": [...]} permission rule strings for .claude/settings.json."""
     deny: list[str] = []
@@ -57,7 +79,7 @@ def claude_rules(guard: Guard) -> dict[str, list[str]]:
         read = guard.policy.rules.get(f"path.{cls.name}.read") or cls.decisions["read"]
         write = guard.policy.rules.get(f"path.{cls.name}.write") or cls.decisions["write"]
         for g in globs:
-            if _shadowed(g, excepts):
+            if _shadowed(g, excepts) or _not_for_sandbox(g, guard.root):
                 continue
             p = _claude_pattern(g, store)
             for tool, decision in (("Read", read), ("Edit", write)):

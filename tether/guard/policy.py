@@ -39,13 +39,17 @@ _CACHE_VERSION = 4
 
 DEFAULT_POLICY_FILE = os.path.join(os.path.dirname(__file__), "default_policy.toml")
 
-_TOP_KEYS = {"version", "risks", "rules", "network", "git", "zones", "tools", "task", "paths",
+_TOP_KEYS = {"version", "risks", "rules", "network", "git", "zones", "tools", "task", "paths", "sandbox",
              "command"}
 _SECTION_KEYS = {
     "network": {"allow": "list", "send": "list"},
     "git": {"protected_branches": "list"},
     "zones": {"temp": "list", "system": "list"},
     "task": {"allow_commands": "list"},
+}
+# Sections of scalar settings: key -> the values it accepts.
+_CHOICE_KEYS = {
+    "sandbox": {"mode": ("required", "preferred", "off")},
 }
 _CLASS_KEYS = {"risk", "read", "write", "delete", "globs", "except", "locked"}
 _COMMAND_KEYS = {"match", "decision", "reason", "id"}
@@ -139,7 +143,7 @@ class Policy:
     """The merged policy, ready to answer questions quickly."""
 
     __slots__ = ("_git", "allow_hosts", "class_risks", "classes", "commands", "data", "home",
-                 "protected", "risks", "root", "rules", "send_hosts", "source", "store",
+                 "protected", "risks", "root", "rules", "sandbox_mode", "send_hosts", "source", "store",
                  "system_zones", "task_allow", "temp_zones", "tools_exact", "tools_globs")
 
     def __init__(self, data: dict[str, Any], root: str, home: str, source: str,
@@ -163,6 +167,9 @@ class Policy:
         self.temp_zones = [z.rstrip("/") or "/" for z in temp]
         self.system_zones = [_expand(z, home).rstrip("/") or "/" for z in zones.get("system", [])]
         self.task_allow: list[str] = list(data.get("task", {}).get("allow_commands", []))
+        # The agent's OS sandbox: "required" (Bash is denied while it is not on), "preferred"
+        # (tether init turns it on where it can run) or "off".
+        self.sandbox_mode: str = str(data.get("sandbox", {}).get("mode", "preferred"))
         tools: dict[str, str] = dict(data.get("tools", {}))
         self.tools_exact = {k: v for k, v in tools.items() if not _has_wild(k)}
         self.tools_globs = sorted(((k, v) for k, v in tools.items() if _has_wild(k)),
@@ -380,6 +387,15 @@ class _Checker:
                     for z in v:
                         if z != _ELLIPSIS and not (z.startswith("/") or z.startswith("~/")):
                             self.fail([section], k, f"{z!r} must be an absolute path or start with ~/")
+        for section, choices in _CHOICE_KEYS.items():
+            if section not in data:
+                continue
+            if not isinstance(data[section], dict):
+                self.fail([], section, "must be a table")
+            for k, v in data[section].items():
+                if k not in choices:
+                    self.fail([section], k, f"unknown key (expected one of: {', '.join(sorted(choices))})")
+                self.verdict([section], k, v, choices[k])
         paths = data.get("paths", {})
         if not isinstance(paths, dict):
             self.fail([], "paths", "must be a table of path classes")
