@@ -233,7 +233,7 @@ def test_leaving_the_sandbox_is_asked_about_and_ignored(tmp_path: Path, claude_b
     [result] = run.tool_results()
     assert result.get("is_error") and "dangerouslyDisableSandbox" in json.dumps(result["content"])
     [step] = [s for s in tether(p.repo, "log", "--json") if s["origin"] == "agent"]
-    assert step["status"] == "blocked" and step["rules"] == ["sandbox.escape"]
+    assert step["status"] == "blocked" and step["rules"] == ["sandbox.escape"], json.dumps(step)
     assert not (p.repo / "escaped.txt").exists()
     # Had the guard allowed it, Claude Code would still have run it inside: with
     # allowUnsandboxedCommands false the flag is ignored.

@@ -83,6 +83,28 @@ def test_a_declined_call_is_never_given_someone_elses_change(repo: Path, store: 
     assert brief(store) == [("Bash", "blocked", []), (None, "ok", [("README.md", "modified")])]
 
 
+def test_a_declined_call_whose_result_is_written_after_the_turn_ended_is_blocked(
+        repo: Path, store: Store, tmp_path: Path) -> None:
+    """The agent may write the refusal to its transcript after the Stop hook has read it."""
+    s = Session(store, "s1")
+    s.start()
+    s.say("go")
+    s.pre("Bash", {"command": "touch x", "dangerouslyDisableSandbox": True}, "b1",
+          decision=Decision("ask", ["outside the sandbox"], ["privilege"], ["sandbox.escape"]))
+    transcript = tmp_path / "transcript.jsonl"
+    transcript.write_text(
+        '{"message": {"content": [{"type": "tool_use", "id": "b1", "name": "Bash", "input": {}}]}}\n')
+    s.rec.handle(s.ev("Stop", transcript_path=str(transcript)))
+    assert brief(store) == [("Bash", "error", [])]
+    with transcript.open("a") as fh:
+        fh.write('{"message": {"content": [{"type": "tool_result", "tool_use_id": "b1", '
+                 '"is_error": true, "content": "outside the sandbox"}]}}\n')
+    s.rec.handle(s.ev("SessionEnd", transcript_path=str(transcript)))
+    assert brief(store) == [("Bash", "blocked", [])]
+    [step] = query.log(store)
+    assert step["error"] == "declined at the permission prompt: outside the sandbox"
+
+
 def test_paths_no_walk_can_see_are_not_recorded(repo: Path, store: Store) -> None:
     nested = repo / "vendor" / "lib"
     nested.mkdir(parents=True)

@@ -46,6 +46,10 @@ def _dumps(value: Any) -> str:
     return fastjson.dumps(value, sort_keys=True, default=str)
 
 
+# The error of a call that never reported back by the end of its turn.
+_NO_RESULT = "no result was reported for this call: it was declined, interrupted or cancelled"
+
+
 class Recorder:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -234,6 +238,15 @@ class Recorder:
         # This session's own running calls are over: what they changed is theirs.
         changes = self.snap.walk(db, defer=self._owned_paths(db, but=ev.session_id))
         failures = self._reconcile(db, ev) if ev.session_id and ev.transcript_path else {}
+        # The agent may write a call's result to its transcript after the end of the turn was
+        # reported: a call closed then for want of a result, whose "ask" the transcript now
+        # shows declined, is the blocked step it was (if nothing was put down to it since).
+        for late_id, late_said in failures.items():
+            db.execute("UPDATE steps SET status = 'blocked', error = ? WHERE session IS ? AND "
+                       "tool_use_id = ? AND decision = 'ask' AND status = 'error' AND error = ? "
+                       "AND NOT EXISTS (SELECT 1 FROM step_files WHERE step = steps.seq)",
+                       (f"declined at the permission prompt: {late_said}", ev.session_id, late_id,
+                        _NO_RESULT))
         running = db.execute("SELECT seq, tool_use_id, decision FROM steps WHERE status = 'running' "
                              "AND session IS ? ORDER BY seq", (ev.session_id,)).fetchall()
         may_have_run = None
@@ -246,8 +259,7 @@ class Recorder:
                 status, error = "error", said
                 may_have_run = seq
             else:
-                status, error = "error", ("no result was reported for this call: it was declined, "
-                                          "interrupted or cancelled")
+                status, error = "error", _NO_RESULT
                 may_have_run = seq
             db.execute("UPDATE steps SET status = ?, error = ?, ended = ? WHERE seq = ?",
                        (status, error, now(), seq))
