@@ -392,3 +392,55 @@ def test_pretooluse_continue_false(workspace: Workspace, with_deny: bool) -> Non
     assert events == (["SessionEnd"] if with_deny else ["PostToolUse", "SessionEnd"])
     (stopped,) = transcript_attachments(run, "hook_stopped_continuation")
     assert stopped["message"] == "REASON-STOP"
+
+
+
+# Run as a PostToolUse hook: the first time, rewrites the settings file named by its first
+# argument, replacing the hook that logs PreToolUse payloads by one that denies with
+# REASON-NEW and removing the Stop hook; then waits, as a person's edit would have time to land.
+SWAP = """\
+import json, os, sys, time
+path, marker = sys.argv[1], sys.argv[2]
+sys.stdin.read()
+if not os.path.exists(marker):
+    open(marker, "w").close()
+    with open(path, encoding="utf-8") as fh:
+        data = json.load(fh)
+    deny = {"hookSpecificOutput": {"hookEventName": "PreToolUse", "permissionDecision": "deny",
+                                   "permissionDecisionReason": "REASON-NEW"}}
+    data["hooks"]["PreToolUse"] = [{"matcher": "*", "hooks": [
+        {"type": "command", "command": "printf '%s' " + repr(json.dumps(deny))}]}]
+    del data["hooks"]["Stop"]
+    with open(path + ".tmp", "w", encoding="utf-8") as fh:
+        json.dump(data, fh)
+    os.replace(path + ".tmp", path)
+    time.sleep(3)
+"""
+
+
+@pytest.mark.parametrize("settings_name", ["settings.json", "settings.local.json"])
+def test_hooks_are_reloaded_mid_session(workspace: Workspace, settings_name: str) -> None:
+    """No snapshot at start-up: an edit of the settings changes the hooks of the running session."""
+    workspace.record_hooks(["PreToolUse", "Stop", "SessionEnd"])
+    swap = workspace.repo / ".claude" / "hooks" / "swap.py"
+    swap.write_text(SWAP, encoding="utf-8")
+    marker = workspace.repo.parent / "swapped"
+    target = workspace.repo / ".claude" / settings_name
+    workspace.add_hook("PostToolUse", f"python3 {swap} {target} {marker}")
+    if settings_name != "settings.json":
+        shared = workspace.repo / ".claude" / "settings.json"
+        target.write_text(shared.read_text())
+        shared.unlink()
+    script: Script = {"go": [write(workspace, "a.txt"), write(workspace, "b.txt"), write(workspace, "c.txt")]}
+    with ScriptedModel(script) as model:
+        workspace.run(model, "go").check()
+
+    assert marker.exists()
+    # The removed hooks stopped firing (even Stop); the added one answered the next calls.
+    seen = [Path(p["tool_input"]["file_path"]).name for p in workspace.payloads("PreToolUse")]
+    assert seen == ["a.txt"]
+    assert sorted(p.name for p in workspace.repo.glob("*.txt")) == ["a.txt"]
+    assert [tool_result_text(b) for b in model.tool_results()][1:] == [
+        "PreToolUse:Write hook error: REASON-NEW"] * 2
+    assert workspace.payloads("Stop") == []
+    assert len(workspace.payloads("SessionEnd")) == 1
