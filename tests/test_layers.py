@@ -39,7 +39,8 @@ LAYERS: dict[str, tuple[list[str], list[str]]] = {
     "record": (["tether.record", "tether.record.*"], ["core"]),
     "history": (["tether.history", "tether.history.*"], ["record"]),
     "agents": (["tether.agents", "tether.agents.*"], ["core"]),
-    "hook": (["tether.hook", "tether.setup"], ["agents", "guard.native", "history"]),
+    "pins": (["tether.pins"], ["agents", "record"]),
+    "hook": (["tether.hook", "tether.setup"], ["agents", "guard.native", "history", "pins"]),
     "cli": (["tether.cli", "tether.cli.*", "tether.__main__"], ["hook"]),
 }
 

@@ -70,6 +70,33 @@ def _decide(ev: Event) -> tuple[Decision, str | None]:
     return guard.check_tool(ev.tool or "", ev.tool_input or {}, ctx), (state.task.id if state.task else None)
 
 
+def _tampered(ev: Event) -> Decision | None:
+    """Tamper evidence (tether/pins.py): a deny while the policy or the hook settings differ
+    from what a person accepted, whatever the guard would say; None while they hold."""
+    from tether import pins
+    from tether.workspace import store_dir
+
+    reason = pins.guard(ev.root, store_dir(ev.root))
+    if reason is None:
+        return None
+    from tether.types import Decision
+
+    return Decision("deny", [reason], ["self-protection"], ["self.tampered"])
+
+
+def _report_tampering(ev: Event) -> None:
+    """At Stop and SessionEnd: tether hooks that vanished mid-session and files changed since
+    they were accepted go to the error log, where `tether status` shows them. Fails open."""
+    try:
+        from tether import pins
+        from tether.workspace import store_dir
+
+        for message in pins.report(ev.root, store_dir(ev.root)):
+            _log_failure(ev.root, f"tamper evidence: {message}", ev.name, ev.session_id)
+    except Exception as exc:
+        _log_failure(ev.root, f"checking the pins failed: {_one_line(exc)}", ev.name, ev.session_id)
+
+
 def _record(ev: Event, decision: Decision | None, task: str | None) -> None:
     from tether.record.recorder import Recorder
     from tether.record.store import Store
@@ -127,7 +154,9 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
     out = None
     if guarding:
         try:
-            decision, task = _decide(ev)
+            decision = _tampered(ev)
+            if decision is None:
+                decision, task = _decide(ev)
             out = claude.answer(decision)
         except Exception as exc:
             message = f"tether: the guard could not decide, so the call is blocked: {_one_line(exc)}"
@@ -137,6 +166,8 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
             _try_record(ev, Decision("deny", [message], ["unparsed"], ["guard.error"]), None)
             return 2, None, message
     _try_record(ev, decision, task)
+    if ev.name in ("Stop", "SessionEnd"):
+        _report_tampering(ev)
     if decision is not None and decision.verdict == "deny":
         # Both signals: the JSON reason on stdout and exit status 2 with the reason on stderr.
         # Either alone blocks; together a block survives the loss of one of them.

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from tether import workspace
+from tether import pins, workspace
 from tether.agents import claude
 from tether.errors import TetherError
 from tether.record.recorder import Recorder
@@ -91,6 +91,9 @@ def init(root: str, agent: str = "claude", shared: bool = False, sandbox: bool =
         from tether import sandbox as sandbox_mod
 
         sandbox_mod.write_exclude(root)
+        # The policy and the settings as init leaves them are what the person accepted by
+        # running it: pin them (tamper evidence, tether/pins.py).
+        pins.pin(store)
         _compile_bytecode()
         files, step = Recorder(store).baseline("tether init" if created else "tether init (again)")
         return InitReport(root, store.path, created, policy_created, changed, files, step,
@@ -201,6 +204,14 @@ def uninstall(root: str, agent: str = "all") -> dict[str, bool]:
         if name == "claude":
             changed[name] = claude.uninstall(root, added)
     sandbox.remove_exclude(root)
+    if store.exists():
+        # What uninstall leaves is what the person asked for; `tether status` should not call
+        # it a change nobody accepted.
+        store = Store.open(root)
+        try:
+            pins.pin(store)
+        finally:
+            store.close()
     return changed
 
 
@@ -218,6 +229,8 @@ def status(root: str) -> dict[str, Any]:
         "errors": [],
         "containment": _containment(root),
         "install": _install_location(root),
+        # Tamper evidence: the policy and the hook settings against what was last accepted.
+        "pins": pins.state(root, store.path),
     }
     out["agents"]["claude"]["installed"] = all(out["agents"]["claude"]["hooks"].values())
     if store.exists():

@@ -67,10 +67,25 @@ def test_invalid_payloads_fail_closed(ready: Path, payload: Any) -> None:
     assert res.returncode == 2 and res.stderr.startswith(b"tether: ")
 
 
+def repin(repo: Path) -> None:
+    """Pin the policy and settings as they are (what `tether policy accept` does after asking)."""
+    from tether import pins
+
+    st = Store.open(str(repo))
+    try:
+        pins.pin(st)
+    finally:
+        st.close()
+
+
 def test_a_broken_policy_blocks_with_a_reason(ready: Path) -> None:
     (ready / ".tether" / "policy.toml").write_text("[rules\nbroken = \n")
-    res = hook(ready, "PreToolUse", base(ready, "PreToolUse", tool_name="Bash", tool_input={"command": "ls"},
-                                          tool_use_id="t1"))
+    call = base(ready, "PreToolUse", tool_name="Bash", tool_input={"command": "ls"}, tool_use_id="t1")
+    res = hook(ready, "PreToolUse", call)
+    assert res.returncode == 2 and b".tether/policy.toml was changed" in res.stderr
+    # Pinned as it is (`tether policy accept` would refuse it), the guard itself fails closed.
+    repin(ready)
+    res = hook(ready, "PreToolUse", call)
     assert res.returncode == 2 and b"the guard could not decide" in res.stderr
     assert b"policy.toml" in res.stderr
 
@@ -224,6 +239,9 @@ def test_a_fifo_planted_as_the_policy_blocks_at_once(ready: Path) -> None:
     policy = ready / ".tether" / "policy.toml"
     policy.unlink()
     os.mkfifo(policy)
-    res = hook(ready, "PreToolUse", base(ready, "PreToolUse", tool_name="Bash", tool_input={"command": "ls"},
-                                          tool_use_id="t1"))
+    call = base(ready, "PreToolUse", tool_name="Bash", tool_input={"command": "ls"}, tool_use_id="t1")
+    res = hook(ready, "PreToolUse", call)
+    assert res.returncode == 2 and b".tether/policy.toml was changed" in res.stderr
+    repin(ready)
+    res = hook(ready, "PreToolUse", call)
     assert res.returncode == 2 and b"not a regular file" in res.stderr

@@ -361,5 +361,48 @@ def installed(root: str) -> dict[str, bool]:
     return found
 
 
+# What of a settings file can loosen the guard or the sandbox, and so is pinned by tether's
+# tamper evidence (tether/pins.py): every hook (another PreToolUse hook can answer "allow" or
+# rewrite a call's input), the permission rules other than "allow" (Claude Code writes those
+# itself when a person says "don't ask again", and an allow rule never overrides a hook's
+# deny or an ask rule), the sandbox, the switch that turns every hook off, and the
+# environment the hooks run in.
+PINNED_KEYS = ("hooks", "permissions", "sandbox", "disableAllHooks", "env")
+
+
+def pinned_view(data: dict[str, Any]) -> dict[str, Any]:
+    """The part of one settings file that tamper evidence pins."""
+    view = {key: data[key] for key in PINNED_KEYS if key in data}
+    perms = view.get("permissions")
+    if isinstance(perms, dict) and "allow" in perms:
+        rest = {k: v for k, v in perms.items() if k != "allow"}
+        if rest:
+            view["permissions"] = rest
+        else:
+            del view["permissions"]
+    return view
+
+
+def hook_events(data: dict[str, Any]) -> set[str]:
+    """The events one settings file's data hooks tether's guard or recorder for.
+
+    A plain substring test rather than ``_is_ours``: this runs in the hook process, which
+    does not import ``re``.
+    """
+    hooks = data.get("hooks")
+    found: set[str] = set()
+    if not isinstance(hooks, dict):
+        return found
+    for event in HOOK_EVENTS:
+        groups = hooks.get(event)
+        for group in groups if isinstance(groups, list) else ():
+            inner = group.get("hooks") if isinstance(group, dict) else None
+            for hook in inner if isinstance(inner, list) else ():
+                command = hook.get("command") if isinstance(hook, dict) else None
+                if isinstance(command, str) and _NOTICE_MARK in command and not _is_notice(hook):
+                    found.add(event)
+    return found
+
+
 def _is_notice(hook: Any) -> bool:
     return isinstance(hook, dict) and isinstance(hook.get("command"), str) and hook["command"].startswith("grep -qs")

@@ -132,7 +132,7 @@ def register(group: click.Group) -> None:
 
     @group.group("policy")
     def policy() -> None:
-        """Show or validate the guard policy (.tether/policy.toml over the built-in default)."""
+        """Show, validate or accept the guard policy (.tether/policy.toml over the built-in default)."""
 
     @policy.command("show")
     @json_option
@@ -169,6 +169,53 @@ def register(group: click.Group) -> None:
         except PolicyError as exc:
             raise _fail(exc) from None
         click.echo(f"{target}: ok", err=True)
+
+    @policy.command("accept")
+    @click.option("--yes", is_flag=True, help="Accept without asking (required without a terminal).")
+    def policy_accept(yes: bool) -> None:
+        """Accept the policy and the hook settings as they are now, after showing what changed.
+
+        The hook denies every call while .tether/policy.toml or tether's part of
+        .claude/settings*.json differs from what was last accepted (by this command or
+        `tether init`). This shows the difference and asks; without a terminal it refuses
+        unless --yes.
+        """
+        import sys
+
+        from tether import pins
+        from tether.guard.policy import validate_file
+        from tether.record.store import Store
+        from tether.workspace import policy_path
+
+        root = _root()
+        try:
+            store = Store.open(root)
+        except TetherError as exc:
+            raise _fail(exc) from None
+        try:
+            found, diff, shown = pins.pending(store)
+            if not found:
+                click.echo("nothing to accept: the policy and the hook settings are as last accepted", err=True)
+                return
+            click.echo(diff, nl=False)
+            if os.path.exists(policy_path(root)):
+                try:
+                    validate_file(policy_path(root))
+                except PolicyError as exc:
+                    raise _fail(exc) from None
+            if not yes:
+                if not sys.stdin.isatty():
+                    raise click.ClickException("no terminal to ask on: review the difference above, then run "
+                                               "`tether policy accept --yes`; nothing was accepted")
+                if not click.confirm("Accept these changes?", err=True):
+                    raise click.ClickException("not accepted; nothing changed")
+            try:
+                pins.accept(store, shown)
+            except TetherError as exc:
+                raise _fail(exc) from None
+        finally:
+            store.close()
+        click.echo(f"accepted: {', '.join(sorted(found))}; tool calls are decided by the policy again", err=True)
 
     @group.group("task")
     def task() -> None:

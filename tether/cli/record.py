@@ -100,6 +100,14 @@ def status(as_json: bool) -> None:
     for name in box.get("hidden_from_git", []):
         con.print(Text(f"           git ignores {name} (listed so that the sandbox's placeholder is not "
                        "added); `git add -f` adds it"))
+    pinned = info["pins"]
+    if pinned["changed_files"]:
+        con.print(Text(f"pins       changed since accepted: {', '.join(pinned['changed_files'])}; every tool "
+                       "call is denied until a person reviews it and runs `tether policy accept`", style="bold red"))
+    elif pinned["policy"] == "unpinned":
+        con.print(Text("pins       none yet (the first hook call pins the policy and settings)"))
+    else:
+        con.print(Text("pins       the policy and hook settings are as accepted"))
     where = info["install"]
     if where["in_workspace"]:
         con.print(Text(f"install    {where['advice']}", style="yellow"))
