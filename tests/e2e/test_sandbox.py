@@ -238,6 +238,7 @@ def test_leaving_the_sandbox_is_asked_about_and_ignored(tmp_path: Path, claude_b
     # Had the guard allowed it, Claude Code would still have run it inside: with
     # allowUnsandboxedCommands false the flag is ignored.
     (p.repo / ".tether" / "policy.toml").write_text('version = 1\n[rules]\n"sandbox.escape" = "allow"\n')
+    tether(p.repo, "policy", "accept", "--yes")  # a person's edit, accepted (tamper evidence)
     run = p.run([bash("echo x > /tmp/escaped.txt; echo rc=$?", dangerouslyDisableSandbox=True)],
                 prompt="try again")
     [result] = run.tool_results()
