@@ -350,3 +350,16 @@ def test_a_fresh_store_and_its_anchor(repo: Path, store: Store) -> None:
     assert sid is not None and os.path.isfile(anchor.path(sid))
     assert Path(anchor.path(sid)).stat().st_size == anchor.RECORD
     assert verify(store).ok
+
+
+def test_an_anchor_that_cannot_be_written_never_stops_recording(repo: Path, store: Store, tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    monkeypatch.setenv("XDG_DATA_HOME", str(blocker))
+    s = Session(store, "s1")
+    s.start()
+    s.write("src/a.py", "a = 1\n", "w1")
+    assert store.db.execute("SELECT COUNT(*) FROM steps WHERE tool_use_id = 'w1' AND status = 'ok'").fetchone()[0]
+    assert any("could not anchor the journal" in e["message"] for e in query.errors(store))
+    assert "anchor-missing" in kinds(verify(store))

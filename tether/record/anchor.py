@@ -58,7 +58,7 @@ def read(where: str) -> dict[str, Any] | None:
     """The anchor at ``where``; None when there is none. ValueError when it is unreadable."""
     try:
         fd = os.open(where, os.O_RDONLY)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         return None
     try:
         data = os.read(fd, RECORD * 4)

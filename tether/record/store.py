@@ -153,9 +153,9 @@ class Store:
             problem = anchor.advance(db, self.path, last[0], last[1], now())
             self._anchored = last
             if problem:
-                self.log_error(problem, "anchor")
+                self.log_error(problem, "anchor", db=db)
         except Exception as exc:
-            self.log_error(f"could not anchor the journal: {exc}", "anchor")
+            self.log_error(f"could not anchor the journal: {exc}", "anchor", db=db)
 
     def locked(self, timeout: float = LOCK_TIMEOUT) -> _Lock:
         """``with store.locked()``: exclusive use of the workspace snapshot (the private
@@ -181,11 +181,12 @@ class Store:
         interrupted midway and waits to be completed (tether.history.operations.recover)."""
         return self.db.execute("SELECT 1 FROM operations WHERE state = 'pending' LIMIT 1").fetchone() is not None
 
-    def log_error(self, message: str, event: str | None = None, session: str | None = None) -> None:
+    def log_error(self, message: str, event: str | None = None, session: str | None = None,
+                  db: sqlite3.Connection | None = None) -> None:
         """Keep a recording failure for `tether status`. Never raises."""
         message = message[:2000]
         try:
-            self.db.execute("INSERT INTO errors(time, event, session, message) VALUES (?, ?, ?, ?)",
+            (db or self.db).execute("INSERT INTO errors(time, event, session, message) VALUES (?, ?, ?, ?)",
                             (now(), event, session, message))
         except Exception:
             fallback_error(self.path, message, event, session)
