@@ -27,6 +27,7 @@ from tether.history import operations as ops
 from tether.history.blame import blame
 from tether.record.recorder import Recorder
 from tether.record.store import Store
+from tether.record.verify import verify
 from tether.types import Event
 
 FILES = ["a.txt", "b.txt", "d/c.txt"]
@@ -211,6 +212,9 @@ def test_blame_rewind_revert_undo(history: list[Any], pick: int, revert_pick: in
         if op is not None:
             _apply(store, lambda: ops.plan_undo(store))
             assert world.disk() == final
+        # Everything tether itself wrote, operations and attribution included, is in the journal.
+        report = verify(store, objects=False)
+        assert report.ok, report.problems
         store.close()
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -102,7 +102,7 @@ def fresh(tmp_path: Path) -> Store:
 
 def test_there_are_old_stores_of_each_earlier_schema_version() -> None:
     made = {json.loads(f.read_text())["user_version"] for f in FIXTURES}
-    assert made == {1, 2} and SCHEMA_VERSION == len(MIGRATIONS) == 3
+    assert made == set(range(1, SCHEMA_VERSION)) and SCHEMA_VERSION == len(MIGRATIONS) == 4
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)
@@ -130,6 +130,12 @@ def test_an_old_store_is_upgraded_and_keeps_everything(tmp_path: Path, path: Pat
         now, before = _rows(db, table, kept), _rows(old, table, kept)
         if table == "_migrations":
             assert now[:len(before)] == before and len(now) == len(MIGRATIONS)
+        elif table == "events":
+            # Kept as they were, and one more: the upgrade that begins the row digests.
+            assert now[:len(before)] == before and len(now) == len(before) + 1
+        elif table == "meta":
+            # And the store's new id, the name of its journal's anchor.
+            assert [r for r in now if r[0] != "store_id"] == before and len(now) == len(before) + 1
         else:
             assert now == before, table
     old_steps = [r[0] for r in old.execute("SELECT id FROM steps ORDER BY seq")]
@@ -149,7 +155,9 @@ def test_an_old_store_is_upgraded_and_keeps_everything(tmp_path: Path, path: Pat
     assert "ghp_" + "a" * 36 not in json.dumps(log), "redacted then, still redacted"
     assert "+def hello():" in _tether(root, "show", by_tool["Write"]["id"], "--json")["diff"]
     report = _tether(root, "verify", "--json")
-    assert report["ok"] and report["events"] == old_events and report["problems"] == []
+    assert report["ok"] and report["events"] == old_events + 1 and report["problems"] == []
+    assert report["notes"][0].startswith(f"events 1-{old_events} were recorded before row digests")
+    assert report["anchor"]["state"] == "ok" and report["rows"] > 0
     blame = _tether(root, "blame", "src/hello.py", "--json")
     assert [e["text"] + "\n" for e in blame] == (root / "src" / "hello.py").read_text().splitlines(keepends=True)
     assert blame[0]["step"] == by_tool["Write"]["id"]

@@ -198,11 +198,15 @@ def sessions(store: Store, as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--no-objects", is_flag=True, help="Check the journal only, not every stored file.")
+@click.option("--no-objects", is_flag=True, help="Check the journal and the rows only, not every stored file.")
 @json_option
 @with_store
 def verify(store: Store, no_objects: bool, as_json: bool) -> None:
-    """Check that the record is intact: the journal's hash chain and every stored file."""
+    """Check that the record is what tether wrote: the journal's hash chain and its anchor
+    outside the store, every session, prompt, step, attribution and operation row against
+    the journal, and every stored file. Exits 1 when anything was changed."""
+    from dataclasses import asdict
+
     from rich.text import Text
 
     from tether.record.verify import verify as run
@@ -210,12 +214,16 @@ def verify(store: Store, no_objects: bool, as_json: bool) -> None:
     report = run(store, objects=not no_objects)
     if as_json:
         emit_json({"ok": report.ok, "events": report.events, "objects": report.objects,
-                   "problems": report.problems})
+                   "problems": report.problems, "rows": report.rows,
+                   "findings": [asdict(f) for f in report.findings], "notes": report.notes,
+                   "anchor": report.anchor})
     else:
         con = _err()
         for p in report.problems:
             con.print(Text(p, style="red"))
-        con.print(Text(f"{report.events} events and {report.objects} objects checked: "
+        for note in report.notes:
+            con.print(Text(f"note: {note}", style="yellow"))
+        con.print(Text(f"{report.events} events, {report.rows} rows and {report.objects} objects checked: "
                        + ("intact" if report.ok else f"{len(report.problems)} problems"),
                        style="green" if report.ok else "bold red"))
     if not report.ok:

@@ -6,8 +6,12 @@ migration. Each runs in one transaction together with its "applied" record.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from collections.abc import Callable
+
+from tether import fastjson
+from tether.record import journal, rows
 
 Migration = Callable[[sqlite3.Connection], None]
 
@@ -250,10 +254,27 @@ def m003_level_early_stores(db: sqlite3.Connection) -> None:
         """)
 
 
+def m004_row_digests(db: sqlite3.Connection) -> None:
+    """The journal commits to the rows of the record (journal.py, rows.py).
+
+    Adds ``events.rows`` and the triggers that note every change to a sealed row, gives
+    the store a random id (the name of its anchor outside the store, anchor.py), and
+    appends one event that takes every sealed row as it is now. Events before it carry no
+    row digests: rows are checked from this event on, as they were when it was written.
+    """
+    db.execute("ALTER TABLE events ADD COLUMN rows TEXT")
+    rows.create_triggers(db)
+    db.execute("INSERT OR IGNORE INTO meta(key, value) VALUES ('store_id', ?)", (os.urandom(16).hex(),))
+    (time,) = db.execute("SELECT strftime('%Y-%m-%dT%H:%M:%fZ', 'now')").fetchone()
+    journal.seal_all(db, time, fastjson.dumps(
+        {"reason": "row digests begin: every row of the record as it was when this store was upgraded"}))
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_history", m002_history),
     ("m003_level_early_stores", m003_level_early_stores),
+    ("m004_row_digests", m004_row_digests),
 ]
 
 

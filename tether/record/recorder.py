@@ -105,7 +105,7 @@ class Recorder:
     # -- journal -----------------------------------------------------------------
 
     def _journal(self, db: sqlite3.Connection, ev: Event, step: str | None) -> None:
-        journal.append(db, ev.agent, ev.session_id, ev.name, step, _dumps(redact(ev.raw, JOURNAL_LIMIT)))
+        journal.append(db, now(), ev.agent, ev.session_id, ev.name, step, _dumps(redact(ev.raw, JOURNAL_LIMIT)))
 
     # -- sessions and prompts ----------------------------------------------------------
 

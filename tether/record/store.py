@@ -17,6 +17,7 @@ import time
 
 from tether import workspace
 from tether.errors import StoreError
+from tether.record import journal, rows
 from tether.record.objects import ObjectStore
 
 TYPE_CHECKING = False
@@ -33,7 +34,7 @@ else:
 DB_NAME = "tether.db"
 # The number of migrations in tether.record.migrations; checked here so that opening an
 # up-to-date store does not import them.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LOCK_TIMEOUT = 30.0
 BUSY_TIMEOUT_MS = 10_000
 
@@ -60,6 +61,8 @@ class Store:
         self._db: sqlite3.Connection | None = None
         self._lock_fd: int | None = None
         self._lock_depth = 0
+        # The journal event this process last anchored (anchor.py), to skip anchoring again.
+        self._anchored: tuple[int, str] | None = None
 
     # -- opening ----------------------------------------------------------
 
@@ -111,6 +114,8 @@ class Store:
                 from tether.record.migrations import migrate
 
                 migrate(db)
+                # A migration may append to the journal (the upgrade to row digests does).
+                self.anchor(db)
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"cannot open the store database {self.db_path}: {exc}") from None
         return db
@@ -123,12 +128,34 @@ class Store:
     # -- transactions and the lock -----------------------------------------
 
     def transaction(self) -> _Transaction:
-        """``with store.transaction() as db``: BEGIN IMMEDIATE ... COMMIT, rolled back on any error."""
-        return _Transaction(self.db)
+        """``with store.transaction() as db``: BEGIN IMMEDIATE ... COMMIT, rolled back on any error.
+
+        Every transaction is sealed: the sealed rows it changed are in a journal event
+        before it commits (journal.seal, when no hook event of the recorder covered them),
+        and the journal's new head is anchored outside the store after it commits.
+        """
+        return _Transaction(self)
 
     def scratch(self) -> _Transaction:
         """``with store.scratch() as db``: a transaction that is always rolled back (dry runs)."""
-        return _Transaction(self.db, keep=False)
+        return _Transaction(self, keep=False)
+
+    def anchor(self, db: sqlite3.Connection | None = None) -> None:
+        """Write the journal's head to its anchor outside the store (anchor.py). Never raises:
+        a failure is kept for `tether status`, and `tether verify` reports the anchor behind."""
+        db = db or self.db
+        try:
+            last = journal.head(db)
+            if last is None or last == self._anchored:
+                return
+            from tether.record import anchor
+
+            problem = anchor.advance(db, self.path, last[0], last[1], now())
+            self._anchored = last
+            if problem:
+                self.log_error(problem, "anchor", db=db)
+        except Exception as exc:
+            self.log_error(f"could not anchor the journal: {exc}", "anchor", db=db)
 
     def locked(self, timeout: float = LOCK_TIMEOUT) -> _Lock:
         """``with store.locked()``: exclusive use of the workspace snapshot (the private
@@ -154,11 +181,12 @@ class Store:
         interrupted midway and waits to be completed (tether.history.operations.recover)."""
         return self.db.execute("SELECT 1 FROM operations WHERE state = 'pending' LIMIT 1").fetchone() is not None
 
-    def log_error(self, message: str, event: str | None = None, session: str | None = None) -> None:
+    def log_error(self, message: str, event: str | None = None, session: str | None = None,
+                  db: sqlite3.Connection | None = None) -> None:
         """Keep a recording failure for `tether status`. Never raises."""
         message = message[:2000]
         try:
-            self.db.execute("INSERT INTO errors(time, event, session, message) VALUES (?, ?, ?, ?)",
+            (db or self.db).execute("INSERT INTO errors(time, event, session, message) VALUES (?, ?, ?, ?)",
                             (now(), event, session, message))
         except Exception:
             fallback_error(self.path, message, event, session)
@@ -166,16 +194,39 @@ class Store:
 
 # Plain classes rather than contextlib: importing contextlib costs the hook milliseconds.
 class _Transaction:
-    def __init__(self, db: sqlite3.Connection, keep: bool = True) -> None:
-        self.db = db
+    def __init__(self, store: Store, keep: bool = True) -> None:
+        self.store = store
+        self.db = store.db
         self.keep = keep
 
     def __enter__(self) -> sqlite3.Connection:
         self.db.execute("BEGIN IMMEDIATE")
+        if self.keep:
+            # Changes noted by a write from outside tether are never sealed as tether's.
+            rows.discard_foreign(self.db)
         return self.db
 
     def __exit__(self, kind: object, value: object, tb: object) -> None:
-        self.db.execute("COMMIT" if kind is None and self.keep else "ROLLBACK")
+        if kind is not None or not self.keep:
+            self.db.execute("ROLLBACK")
+            return
+        try:
+            journal.seal(self.db, now(), _seal_payload)
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+        self.store.anchor()
+
+
+def _seal_payload() -> str:
+    """What the journal keeps about a write that no hook event covers: the command that made it."""
+    import sys
+
+    from tether import fastjson
+    from tether.trust.redact import redact
+
+    return fastjson.dumps({"argv": redact(sys.argv[1:]), "pid": os.getpid()}, sort_keys=True)
 
 
 class _Lock:
