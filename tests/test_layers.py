@@ -39,8 +39,10 @@ LAYERS: dict[str, tuple[list[str], list[str]]] = {
     "record": (["tether.record", "tether.record.*"], ["core"]),
     "history": (["tether.history", "tether.history.*"], ["record"]),
     "agents": (["tether.agents", "tether.agents.*"], ["core"]),
-    "hook": (["tether.hook", "tether.setup"], ["agents", "guard.native", "history"]),
-    "cli": (["tether.cli", "tether.cli.*", "tether.__main__"], ["hook"]),
+    "daemon.client": (["tether.daemon", "tether.daemon.client"], ["core"]),
+    "hook": (["tether.hook", "tether.setup"], ["agents", "guard.native", "history", "daemon.client"]),
+    "daemon": (["tether.daemon.server", "tether.daemon.watch"], ["hook"]),
+    "cli": (["tether.cli", "tether.cli.*", "tether.__main__"], ["daemon"]),
 }
 
 

@@ -28,12 +28,23 @@ def chain_hash(prev: str, time: str, name: str, session: str | None, payload: st
 
 
 def append(db: sqlite3.Connection, agent: str | None, session: str | None, name: str, step: str | None,
-           payload: str) -> None:
-    """Add one event (its payload already redacted and serialised) at the end of the chain."""
+           payload: str, delivery: str | None = None) -> None:
+    """Add one event (its payload already redacted and serialised) at the end of the chain.
+
+    ``delivery`` is the hook's id for this event (see ``delivered``); it is not hashed.
+    """
     row = db.execute("SELECT hash FROM events ORDER BY seq DESC LIMIT 1").fetchone()
     prev = row[0] if row else GENESIS
     t = now()
     db.execute(
-        "INSERT INTO events(time, agent, session, name, step, payload, prev, hash) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        (t, agent, session, name, step, payload, prev, chain_hash(prev, t, name, session, payload)))
+        "INSERT INTO events(time, agent, session, name, step, payload, prev, hash, delivery) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (t, agent, session, name, step, payload, prev, chain_hash(prev, t, name, session, payload), delivery))
+
+
+def delivered(db: sqlite3.Connection, delivery: str | None) -> tuple[bool, str | None]:
+    """Whether an event of this delivery id is journaled already, and the step it made."""
+    if not delivery:
+        return False, None
+    row = db.execute("SELECT step FROM events WHERE delivery = ?", (delivery,)).fetchone()
+    return (False, None) if row is None else (True, row[0])

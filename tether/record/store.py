@@ -33,7 +33,7 @@ else:
 DB_NAME = "tether.db"
 # The number of migrations in tether.record.migrations; checked here so that opening an
 # up-to-date store does not import them.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 LOCK_TIMEOUT = 30.0
 BUSY_TIMEOUT_MS = 10_000
 
