@@ -183,20 +183,72 @@ def check(root: Path, sessions: int, calls: int, sent: Counter[tuple[str, str]],
     return problems
 
 
-def main(quick: bool = False) -> dict[str, Any]:
-    from bench.common import make_workspace
+def hooks(root: Path, runs: int) -> dict[str, Any]:
+    """Whole-process hooks with the daemon up, beside cc-safety-net's hook on the same call,
+    interleaved: PreToolUse Bash alone, and a Bash step (PreToolUse, three files changed,
+    PostToolUse)."""
+    import random
 
-    with tempfile.TemporaryDirectory(prefix="tether-bench-load-") as tmp:
+    from bench.common import ensure_cc_safety_net, workspace_files
+
+    peer = [*ensure_cc_safety_net(), "--claude-code"]
+    paths = workspace_files(root)
+    rng = random.Random(3)
+    base = {"session_id": "bench", "transcript_path": "/dev/null", "prompt_id": "bench-p"}
+    _hook(root, "SessionStart", {**base, "source": "startup"})
+    _hook(root, "UserPromptSubmit", {**base, "prompt": "bench"})
+    series: dict[str, list[float]] = {"PreToolUse Bash, daemon up": [], "Bash step, daemon up": [],
+                                      "cc-safety-net hook, the same PreToolUse Bash": []}
+    command = {"command": "pytest -q tests/", "description": "run the tests"}
+    for i in range(runs + 2):
+        tid = f"bench-{i}"
+        status, _, pre = _hook(root, "PreToolUse", {**base, "tool_name": "Bash", "tool_input": command,
+                                                     "tool_use_id": tid})
+        assert status == 0
+        for p in rng.sample(paths, 3):
+            with open(p, "a") as fh:
+                fh.write("# by a shell command\n")
+        _, _, post = _hook(root, "PostToolUse", {**base, "tool_name": "Bash", "tool_input": command,
+                                                  "tool_use_id": tid, "tool_response": {"stdout": ""}})
+        payload = json.dumps({**base, "hook_event_name": "PreToolUse", "tool_name": "Bash", "cwd": str(root),
+                              "tool_input": command, "tool_use_id": "peer"}).encode()
+        t = time.perf_counter()
+        subprocess.run(peer, input=payload, cwd=root, capture_output=True, check=True)
+        took = time.perf_counter() - t
+        if i >= 2:  # the first calls fill caches and the watcher's first (full) walk
+            series["PreToolUse Bash, daemon up"].append(pre)
+            series["Bash step, daemon up"].append(pre + post)
+            series["cc-safety-net hook, the same PreToolUse Bash"].append(took)
+    out: dict[str, Any] = {k: {"median_ms": round(median_ms(v), 1), "p95_ms": round(p95_ms(v), 1)}
+                           for k, v in series.items()}
+    out["ratio"] = round(out["PreToolUse Bash, daemon up"]["median_ms"]
+                         / out["cc-safety-net hook, the same PreToolUse Bash"]["median_ms"], 3)
+    return out
+
+
+def main(quick: bool = False) -> dict[str, Any]:
+    from bench.common import CACHE, make_workspace
+
+    results: dict[str, Any] = {}
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="tether-bench-daemon-", dir=CACHE) as tmp:
         run = Path(tmp) / "run"
         run.mkdir(mode=0o700)
         os.environ["TETHER_RUNTIME_DIR"] = str(run)
-        root = make_workspace(Path(tmp) / "ws", 200)
-        subprocess.run([sys.executable, "-m", "tether", "init"], cwd=root, check=True, capture_output=True)
         try:
-            return {"load": load(root, 8, 50 if quick else 1000)}
+            for files in (200, 50_000):
+                root = make_workspace(Path(tmp) / f"ws{files}", files)
+                subprocess.run([sys.executable, "-m", "tether", "init"], cwd=root, check=True, capture_output=True)
+                start_daemon()
+                results[f"hooks, {files} files"] = hooks(root, 10 if quick else 30)
+                subprocess.run([sys.executable, "-m", "tether", "serve", "--stop"], capture_output=True)
+            root = make_workspace(Path(tmp) / "load", 200)
+            subprocess.run([sys.executable, "-m", "tether", "init"], cwd=root, check=True, capture_output=True)
+            results["load"] = load(root, 8, 50 if quick else 1000)
         finally:
             subprocess.run([sys.executable, "-m", "tether", "serve", "--stop"], capture_output=True)
             del os.environ["TETHER_RUNTIME_DIR"]
+    return results
 
 
 if __name__ == "__main__":
