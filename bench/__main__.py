@@ -1,6 +1,6 @@
 """Run the benchmarks and keep the figures: `python -m bench [SECTION...] [--quick]`.
 
-Sections: recorder, history, guard. Results are printed as JSON and saved to
+Sections: recorder, history, guard, daemon. Results are printed as JSON and saved to
 bench/results/<UTC time>.json; BENCHMARKS.md quotes them with this command.
 """
 
@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-SECTIONS = {"recorder": "bench.bench_recorder", "history": "bench.bench_history", "guard": "bench.bench_guard"}
+SECTIONS = {"recorder": "bench.bench_recorder", "history": "bench.bench_history", "guard": "bench.bench_guard",
+            "daemon": "bench.bench_daemon"}
 
 
 def main(argv: list[str]) -> int:

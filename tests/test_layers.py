@@ -40,8 +40,11 @@ LAYERS: dict[str, tuple[list[str], list[str]]] = {
     "history": (["tether.history", "tether.history.*"], ["record"]),
     "agents": (["tether.agents", "tether.agents.*"], ["core"]),
     "pins": (["tether.pins"], ["agents", "record"]),
-    "hook": (["tether.hook", "tether.setup"], ["agents", "guard.native", "history", "pins"]),
-    "cli": (["tether.cli", "tether.cli.*", "tether.__main__"], ["hook"]),
+    "daemon.client": (["tether.daemon", "tether.daemon.client"], ["core"]),
+    "hook": (["tether.hook", "tether.setup"], ["agents", "guard.native", "history", "pins",
+                                               "daemon.client"]),
+    "daemon": (["tether.daemon.server", "tether.daemon.watch"], ["hook"]),
+    "cli": (["tether.cli", "tether.cli.*", "tether.__main__"], ["daemon"]),
 }
 
 

@@ -135,19 +135,26 @@ def record(rec: Recorder, ev: Event, decision: Decision | None = None, task: str
         return rec.handle(ev, decision, task)
 
 
-def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str | None]:
-    """Handle one event: (exit status, stdout text, stderr text)."""
+def run(agent: str, event_name: str, raw: bytes, *, cwd: str | None = None, project_dir: str | None = None,
+        delivery: str | None = None) -> tuple[int, str | None, str | None]:
+    """Handle one event: (exit status, stdout text, stderr text).
+
+    ``cwd`` and ``project_dir`` are the hook process's (the daemon passes them on);
+    ``delivery`` is the hook's id for this event, kept in the journal so that an event
+    is recorded once even when both the daemon and the hook itself handled it.
+    """
     from tether import fastjson
     from tether.agents import claude
 
     guarding = event_name == "PreToolUse"
     try:
         payload = fastjson.loads(raw)
-        ev = claude.parse(payload, event_name)
+        ev = claude.parse(payload, event_name, cwd=cwd, project_dir=project_dir)
     except Exception as exc:
         message = f"tether: unreadable {event_name} hook input: {_one_line(exc)}"
-        _log_failure(None, message, event_name, None)
+        _log_failure(_root_of(cwd), message, event_name, None)
         return (2, None, message) if guarding else (0, None, None)
+    ev.delivery = delivery
 
     decision = None
     task = None
@@ -173,6 +180,33 @@ def run(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str |
         # Either alone blocks; together a block survives the loss of one of them.
         return 2, out, "tether: " + ("; ".join(decision.reasons) or "denied by policy")
     return 0, out, None
+
+
+def _root_of(cwd: str | None) -> str | None:
+    if cwd is None:
+        return None
+    from tether import workspace
+
+    return workspace.find_root(cwd)
+
+
+def answer(agent: str, event_name: str, raw: bytes) -> tuple[int, str | None, str | None]:
+    """Through the daemon when it answers in time, else in-process: the same answer either way.
+
+    The daemon runs ``run`` itself, and acknowledges only after the event is committed to the
+    journal. A daemon that is down, refuses, dies or is slow yields no answer, and the work
+    is done here under the same delivery id: the recorder skips an event whose delivery the
+    journal already holds, so a daemon that died between committing and answering costs a
+    second decision, never a second record (nor a lost one).
+    """
+    from tether.daemon import client
+
+    delivery = client.new_delivery()
+    if client.enabled():
+        reply = client.ask(agent, event_name, raw, delivery)
+        if reply is not None:
+            return reply
+    return run(agent, event_name, raw, delivery=delivery)
 
 
 def _try_record(ev: Event, decision: Decision | None, task: str | None) -> None:
@@ -228,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
             sys.stderr.write(message + "\n")
             return 2
         return 0
-    status, out, err = run(agent, event_name, raw)
+    status, out, err = answer(agent, event_name, raw)
     if out:
         sys.stdout.write(out + "\n")
     if err:

@@ -225,7 +225,7 @@ def status(root: str) -> dict[str, Any]:
         "initialized": store.exists(),
         "policy": workspace.policy_path(root) if os.path.exists(workspace.policy_path(root)) else None,
         "agents": {"claude": {"hooks": claude.installed(root)}},
-        "daemon": {"running": False},
+        "daemon": _daemon(),
         "errors": [],
         "containment": _containment(root),
         "install": _install_location(root),
@@ -244,6 +244,13 @@ def status(root: str) -> dict[str, Any]:
         finally:
             store.close()
     return out
+
+
+def _daemon() -> dict[str, Any]:
+    """{"running": bool, "pid": int|null, "url": str|null, "socket": str}."""
+    from tether.daemon import client
+
+    return client.state()
 
 
 def _containment(root: str) -> dict[str, Any]:

@@ -42,7 +42,7 @@ READ_ONLY_TOOLS = frozenset({
 class Event:
     """One hook event from an agent, normalised across agents."""
 
-    __slots__ = ("agent", "cwd", "error", "name", "permission_mode", "prompt", "prompt_id", "raw", "root",
+    __slots__ = ("agent", "cwd", "delivery", "error", "name", "permission_mode", "prompt", "prompt_id", "raw", "root",
                  "session_id", "source", "tool", "tool_input", "tool_response", "tool_use_id",
                  "transcript_path")
 
@@ -67,6 +67,9 @@ class Event:
         self.transcript_path = transcript_path
         self.source = source
         self.raw = raw if raw is not None else {}
+        # The hook's id for this delivery of the event (tether.daemon.client): the journal
+        # keeps it, so that an event handed to the daemon is never recorded twice.
+        self.delivery: str | None = None
 
     def __repr__(self) -> str:
         return f"Event({self.name!r}, session={self.session_id!r}, tool={self.tool!r})"

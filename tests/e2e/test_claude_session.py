@@ -18,6 +18,7 @@ import pytest
 
 from harness.claude import ClaudeInstallError, ClaudeRun, ensure_claude, run_claude
 from harness.scripted_model import ScriptedModel, ToolCall
+from tether.daemon import client
 
 pytestmark = pytest.mark.e2e
 
@@ -70,6 +71,16 @@ class Project:
         return run
 
 
+def events_of(repo: Path) -> list[str]:
+    import sqlite3
+
+    db = sqlite3.connect(repo / ".git" / "tether" / "tether.db")
+    try:
+        return [name for (name,) in db.execute("SELECT name FROM events ORDER BY seq")]
+    finally:
+        db.close()
+
+
 def brief(steps: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
     return [(s["origin"], s["tool"], s["status"], s["prompt_text"],
              [(f["path"], f["change"]) for f in s["files"]]) for s in steps]
@@ -79,8 +90,29 @@ P1 = "Add a greeting module and note it in the README"
 P2 = "Rename greet to hello and clean up"
 
 
-def test_a_session_is_recorded_exactly(tmp_path: Path, claude_bin: str) -> None:
+def serve(p: Project) -> int:
+    """Start the daemon as the agent's hooks will reach it (their HOME is the run's)."""
+    env = {**os.environ, "HOME": str(p.home)}
+    res = subprocess.run([sys.executable, "-m", "tether", "serve", "--detach"], cwd=p.repo, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    found = client.counters()
+    assert found is not None
+    return found[0]
+
+
+@pytest.mark.parametrize("via", ["in-process", "daemon"])
+def test_a_session_is_recorded_exactly(tmp_path: Path, claude_bin: str, via: str) -> None:
     p = Project(tmp_path)
+    if via == "daemon":
+        serve(p)
+    try:
+        _a_session_is_recorded_exactly(p, via)
+    finally:
+        subprocess.run([sys.executable, "-m", "tether", "serve", "--stop"], capture_output=True, timeout=60)
+
+
+def _a_session_is_recorded_exactly(p: Project, via: str) -> None:
     head = git(p.repo, "rev-parse", "HEAD")
     script = {
         P1: [
@@ -109,6 +141,10 @@ def test_a_session_is_recorded_exactly(tmp_path: Path, claude_bin: str) -> None:
             fh.write("\nMaintained by a person.\n")
         p.run(model, P2, resume=session)
 
+    if via == "daemon":
+        # Every hook event of both runs was answered by the daemon, none in-process.
+        found = client.counters()
+        assert found is not None and found[1] == len(events_of(p.repo)), (found, len(events_of(p.repo)))
     steps = tether_json(p.repo, "log")
     assert brief(steps) == [
         ("agent", "Write", "ok", P1, [("src/greet.py", "added")]),

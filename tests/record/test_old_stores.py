@@ -102,7 +102,8 @@ def fresh(tmp_path: Path) -> Store:
 
 def test_there_are_old_stores_of_each_earlier_schema_version() -> None:
     made = {json.loads(f.read_text())["user_version"] for f in FIXTURES}
-    assert made == set(range(1, SCHEMA_VERSION)) and SCHEMA_VERSION == len(MIGRATIONS) == 4
+    # Schema 4 never reached main on its own (row digests and deliveries landed together as 4 and 5).
+    assert made == {1, 2, 3} and SCHEMA_VERSION == len(MIGRATIONS) == 5
 
 
 @pytest.mark.parametrize("path", FIXTURES, ids=lambda p: p.stem)

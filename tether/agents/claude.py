@@ -70,8 +70,14 @@ def _str(payload: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def parse(payload: Any, event_name: str | None = None) -> Event:
-    """A Claude Code hook payload as an Event; HookInputError when it is not one."""
+def parse(payload: Any, event_name: str | None = None, *, cwd: str | None = None,
+          project_dir: str | None = None) -> Event:
+    """A Claude Code hook payload as an Event; HookInputError when it is not one.
+
+    ``cwd`` and ``project_dir`` stand for the hook process's working folder and its
+    CLAUDE_PROJECT_DIR (the daemon answers for hook processes other than itself);
+    by default they are this process's own.
+    """
     if not isinstance(payload, dict):
         raise HookInputError(f"hook input must be a JSON object, got {type(payload).__name__}")
     name = _str(payload, "hook_event_name") or event_name
@@ -79,10 +85,10 @@ def parse(payload: Any, event_name: str | None = None) -> Event:
         raise HookInputError("hook input has no hook_event_name")
     if event_name and name != event_name:
         raise HookInputError(f"hook for {event_name} received a {name} event")
-    cwd = _str(payload, "cwd") or os.getcwd()
+    cwd = _str(payload, "cwd") or cwd or os.getcwd()
     if not os.path.isabs(cwd):
         raise HookInputError(f"hook input cwd is not an absolute path: {cwd!r}")
-    project = os.environ.get("CLAUDE_PROJECT_DIR")
+    project = os.environ.get("CLAUDE_PROJECT_DIR") if project_dir is None else project_dir
     if project and os.path.isdir(os.path.join(project, workspace.POLICY_DIR)):
         root = os.path.realpath(project)
     else:

@@ -12,7 +12,7 @@ import sys
 import click
 
 from tether import __version__
-from tether.cli import guard, history, record
+from tether.cli import daemon, guard, history, record
 from tether.cli.common import TetherGroup
 
 
@@ -29,6 +29,7 @@ def cli() -> None:
 record.register(cli)
 history.register(cli)
 guard.register(cli)
+daemon.register(cli)
 
 
 def main() -> None:

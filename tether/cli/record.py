@@ -111,7 +111,9 @@ def status(as_json: bool) -> None:
     where = info["install"]
     if where["in_workspace"]:
         con.print(Text(f"install    {where['advice']}", style="yellow"))
-    con.print(Text("daemon     not running"))
+    daemon = info["daemon"]
+    con.print(Text(f"daemon     running (pid {daemon['pid']}), socket {daemon['socket']}" if daemon["running"]
+                   else "daemon     not running: hooks work in-process (`tether serve --detach` starts it)"))
     if info["initialized"]:
         con.print(Text(f"recorded   {info['sessions']} sessions, {info['steps']} steps, {info['files']} files known"))
     if info["errors"]:

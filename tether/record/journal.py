@@ -53,10 +53,14 @@ def head(db: sqlite3.Connection) -> tuple[int, str] | None:
 
 
 def append(db: sqlite3.Connection, time: str, agent: str | None, session: str | None, name: str,
-           step: str | None, payload: str) -> None:
+           step: str | None, payload: str, delivery: str | None = None) -> None:
     """Add one event (its payload already redacted and serialised) at the end of the chain,
-    with the digests of every sealed row this transaction changed so far."""
-    _append(db, time, agent, session, name, step, payload, sealed.collect(db))
+    with the digests of every sealed row this transaction changed so far.
+
+    ``delivery`` is the hook's id for this event (see ``delivered``); it is not hashed: it
+    says how the event arrived, not what it was.
+    """
+    _append(db, time, agent, session, name, step, payload, sealed.collect(db), delivery)
 
 
 def seal(db: sqlite3.Connection, time: str, payload: Callable[[], str]) -> bool:
@@ -81,12 +85,25 @@ def seal_all(db: sqlite3.Connection, time: str, payload: str) -> None:
 
 
 def _append(db: sqlite3.Connection, time: str, agent: str | None, session: str | None, name: str,
-            step: str | None, payload: str, entries: list[sealed.Entry]) -> None:
+            step: str | None, payload: str, entries: list[sealed.Entry],
+            delivery: str | None = None) -> None:
     last = head(db)
     prev = last[1] if last else GENESIS
     rows = fastjson.dumps(entries)
-    db.execute(
-        "INSERT INTO events(time, agent, session, name, step, payload, prev, hash, rows) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (time, agent, session, name, step, payload, prev,
-         chain_hash(prev, time, name, session, payload, agent, step, rows), rows))
+    values = (time, agent, session, name, step, payload, prev,
+              chain_hash(prev, time, name, session, payload, agent, step, rows), rows)
+    if delivery is None:
+        # Without the column too: migration m004 journals before m005 adds it.
+        db.execute("INSERT INTO events(time, agent, session, name, step, payload, prev, hash, rows) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", values)
+    else:
+        db.execute("INSERT INTO events(time, agent, session, name, step, payload, prev, hash, rows, "
+                   "delivery) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", (*values, delivery))
+
+
+def delivered(db: sqlite3.Connection, delivery: str | None) -> tuple[bool, str | None]:
+    """Whether an event of this delivery id is journaled already, and the step it made."""
+    if not delivery:
+        return False, None
+    row = db.execute("SELECT step FROM events WHERE delivery = ?", (delivery,)).fetchone()
+    return (False, None) if row is None else (True, row[0])

@@ -270,11 +270,26 @@ def m004_row_digests(db: sqlite3.Connection) -> None:
         {"reason": "row digests begin: every row of the record as it was when this store was upgraded"}))
 
 
+def m005_deliveries(db: sqlite3.Connection) -> None:
+    """The hook's id of each event delivery, so that an event is journaled once.
+
+    A hook hands its event to the daemon; when the daemon dies after committing it but
+    before answering, the hook does the work itself under the same id, and the recorder
+    skips an event whose delivery is already here. Not part of the hash chain: it says
+    how the event arrived, not what it was.
+    """
+    _script(db, """
+    ALTER TABLE events ADD COLUMN delivery TEXT;
+    CREATE UNIQUE INDEX events_delivery ON events(delivery) WHERE delivery IS NOT NULL;
+    """)
+
+
 MIGRATIONS: list[tuple[str, Migration]] = [
     ("m001_initial", m001_initial),
     ("m002_history", m002_history),
     ("m003_level_early_stores", m003_level_early_stores),
     ("m004_row_digests", m004_row_digests),
+    ("m005_deliveries", m005_deliveries),
 ]
 
 

@@ -70,11 +70,16 @@ class Recorder:
             except Exception:
                 # Whatever went wrong applying it, the event itself is kept in the journal.
                 with self.store.transaction() as db:
-                    self._journal(db, ev, None)
+                    if not journal.delivered(db, ev.delivery)[0]:
+                        self._journal(db, ev, None)
                 raise
 
     def _handle(self, ev: Event, decision: Decision | None, task: str | None) -> str | None:
         with self.store.transaction() as db:
+            done, step = journal.delivered(db, ev.delivery)
+            if done:
+                # The daemon recorded this very delivery and died before it could answer.
+                return step
             step_id: str | None = None
             if ev.session_id:
                 self._ensure_session(db, ev)
@@ -105,7 +110,8 @@ class Recorder:
     # -- journal -----------------------------------------------------------------
 
     def _journal(self, db: sqlite3.Connection, ev: Event, step: str | None) -> None:
-        journal.append(db, now(), ev.agent, ev.session_id, ev.name, step, _dumps(redact(ev.raw, JOURNAL_LIMIT)))
+        journal.append(db, now(), ev.agent, ev.session_id, ev.name, step,
+                       _dumps(redact(ev.raw, JOURNAL_LIMIT)), ev.delivery)
 
     # -- sessions and prompts ----------------------------------------------------------
 

@@ -29,6 +29,7 @@ from tether.record.store import Store
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import sqlite3
+    from collections.abc import Callable
 
     from tether.types import Change
 
@@ -38,6 +39,23 @@ MODE_LINK = 0o120000
 MODE_GITLINK = 0o160000
 
 _STREAM_ABOVE = 32 << 20
+
+
+class ChangeSource:
+    """What a walk may ask a watcher (tether.daemon.watch.Watcher implements it)."""
+
+    def since(self, mark: str | None) -> tuple[str, set[bytes]] | None:
+        """(mark of now, every path changed since ``mark``), or None: walk everything."""
+        raise NotImplementedError
+
+    def mark(self) -> str:
+        """The mark of now, taken before a full walk."""
+        raise NotImplementedError
+
+
+# Set by the daemon: the change source of a workspace root, or None. A process without
+# one (a hook working in-process) walks everything, as it always did.
+change_source: Callable[[str], ChangeSource | None] | None = None
 
 
 class FileChange:
@@ -172,11 +190,98 @@ class Snapshot:
 
     def walk(self, db: sqlite3.Connection, defer: set[bytes] | frozenset[bytes] = frozenset(),
              ) -> list[FileChange]:
-        """Compare the whole workspace with the known state and record the differences.
+        """Compare the workspace with the known state and record the differences.
 
         Paths in ``defer`` belong to a running call of another session: what the walk
         saw of them is noted, but the change is left for that call to record.
+        With a change source (the daemon's watcher) that can vouch for every change since
+        the last walk, only the paths it names are looked at; otherwise every file.
         """
+        source = change_source(self.store.root) if change_source is not None else None
+        if source is None:
+            return self._walk_all(db, defer)
+        got = source.since(self._meta(db, "watch_mark"))
+        if got is None:
+            mark = source.mark()
+            changes = self._walk_all(db, defer)
+        else:
+            mark, paths = got
+            changes = self._walk_paths(db, paths, defer)
+        # In the walk's own transaction: a walk rolled back is a walk not made.
+        db.execute("INSERT INTO meta(key, value) VALUES ('watch_mark', ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value", (mark,))
+        return changes
+
+    def _candidates(self, db: sqlite3.Connection, paths: set[bytes]) -> set[bytes]:
+        """The files a set of changed paths stands for: a folder stands for every file
+        under it, on disk and in the known state (a folder moved away or deleted)."""
+        root = os.fsencode(self.store.root)
+        out: set[bytes] = set()
+        for rel in paths:
+            out.add(rel)
+            for (known,) in db.execute("SELECT path FROM files WHERE path > ? AND path < ?",
+                                       (rel + b"/", rel + b"0")):
+                out.add(known)
+            full = os.path.join(root, rel)
+            if os.path.isdir(full) and not os.path.islink(full):
+                for folder, dirs, names in os.walk(full):
+                    dirs[:] = [d for d in dirs if d != b".git"
+                               and not os.path.lexists(os.path.join(folder, d, b".git"))]
+                    for name in names:
+                        out.add(os.path.relpath(os.path.join(folder, name), root))
+        return out
+
+    def _walk_paths(self, db: sqlite3.Connection, paths: set[bytes], defer: set[bytes] | frozenset[bytes],
+                    ) -> list[FileChange]:
+        """A walk of only these paths (from a change source), with the full walk's outcome.
+
+        Each path found changed is brought up to date as ``record_file`` does, and marked
+        dirty, since the private index (the full walk's stat cache) did not see it.
+        """
+        root = os.fsencode(self.store.root)
+        found: dict[bytes, tuple[str | None, int | None, str | None, int | None, bool]] = {}
+        for rel in self._candidates(db, paths):
+            if self._unseen(rel):
+                continue
+            row = db.execute("SELECT oid, mode FROM files WHERE path = ?", (rel,)).fetchone()
+            known_oid, known_mode = (row[0], row[1]) if row else (None, None)
+            oid, mode = self._store_path(os.path.join(root, rel))
+            if (oid, mode) != (known_oid, known_mode):
+                found[rel] = (known_oid, known_mode, oid, mode, row is not None)
+        new = [rel for rel, v in found.items() if not v[4]]
+        for rel in self._ignored(new):
+            del found[rel]
+        changes: list[FileChange] = []
+        for rel, (known_oid, known_mode, oid, mode, _) in found.items():
+            if rel in defer:
+                db.execute("INSERT INTO files(path, oid, mode, dirty) VALUES (?, NULL, NULL, 1) "
+                           "ON CONFLICT(path) DO UPDATE SET dirty = 1", (rel,))
+                continue
+            changes.append(FileChange(rel, _kind(known_oid, oid), known_oid, oid, known_mode, mode))
+            if oid is None:
+                db.execute("DELETE FROM files WHERE path = ?", (rel,))
+            else:
+                db.execute("INSERT INTO files(path, oid, mode, dirty) VALUES (?, ?, ?, 1) "
+                           "ON CONFLICT(path) DO UPDATE SET oid = excluded.oid, mode = excluded.mode, dirty = 1",
+                           (rel, oid, mode))
+        changes.sort(key=lambda c: c.path)
+        return changes
+
+    def _ignored(self, rels: list[bytes]) -> set[bytes]:
+        """Which of these paths git ignores (one git process for all of them)."""
+        if not rels:
+            return set()
+        from tether.record import gitcmd
+
+        res = gitcmd.run(self.store.objects.path, ["check-ignore", "-z", "--stdin", "--no-index"],
+                         work_tree=self.store.root, index=self.store.index_path,
+                         input=b"\0".join(rels) + b"\0", check=False)
+        if res.returncode not in (0, 1):
+            raise StoreError("git check-ignore failed: " + res.stderr.decode("utf-8", "replace").strip())
+        return {p for p in res.stdout.split(b"\0") if p}
+
+    def _walk_all(self, db: sqlite3.Connection, defer: set[bytes] | frozenset[bytes] = frozenset(),
+                  ) -> list[FileChange]:
         from tether.record import gitcmd
 
         prev_tree = self._meta(db, "walk_tree") or EMPTY_TREE

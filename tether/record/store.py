@@ -34,7 +34,7 @@ else:
 DB_NAME = "tether.db"
 # The number of migrations in tether.record.migrations; checked here so that opening an
 # up-to-date store does not import them.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 LOCK_TIMEOUT = 30.0
 BUSY_TIMEOUT_MS = 10_000
 
