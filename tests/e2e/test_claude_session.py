@@ -76,7 +76,9 @@ def events_of(repo: Path) -> list[str]:
 
     db = sqlite3.connect(repo / ".git" / "tether" / "tether.db")
     try:
-        return [name for (name,) in db.execute("SELECT name FROM events ORDER BY seq")]
+        # Hook events only: tether's own writes (init's) are journaled too, as "tether:..." events.
+        return [name for (name,) in db.execute(
+            "SELECT name FROM events WHERE name NOT LIKE 'tether:%' ORDER BY seq")]
     finally:
         db.close()
 
