@@ -61,3 +61,15 @@ def repo(tmp_path: Path) -> Path:
     git(root, "add", "-A")
     git(root, "commit", "-qm", "initial")
     return Path(os.path.realpath(root))
+
+
+@pytest.fixture(scope="session")
+def claude_bin() -> str:
+    """The pinned Claude Code CLI from npm, installed on first use (the end-to-end tests)."""
+    from harness.claude import ClaudeInstallError, ensure_claude
+
+    try:
+        return ensure_claude()
+    except ClaudeInstallError as exc:
+        # Fail, not skip: these tests are the evidence that tether works with the real agent.
+        pytest.fail(str(exc), pytrace=False)

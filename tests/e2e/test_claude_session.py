@@ -16,23 +16,14 @@ from typing import Any
 
 import pytest
 
-from harness.claude import ClaudeInstallError, ClaudeRun, ensure_claude, run_claude
+from harness.claude import ClaudeRun, run_claude
 from harness.scripted_model import ScriptedModel, ToolCall
+from tests.harness.e2e_support import git
 from tether.daemon import client
 
 pytestmark = pytest.mark.e2e
 
 
-@pytest.fixture(scope="module")
-def claude_bin() -> str:
-    try:
-        return ensure_claude()
-    except ClaudeInstallError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
 
 
 def tether(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:

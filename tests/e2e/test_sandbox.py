@@ -20,8 +20,9 @@ from typing import Any
 
 import pytest
 
-from harness.claude import ClaudeInstallError, ClaudeRun, ensure_claude, run_claude
+from harness.claude import ClaudeRun, run_claude
 from harness.scripted_model import ScriptedModel, ToolCall
+from tests.harness.e2e_support import git
 
 pytestmark = pytest.mark.e2e
 
@@ -29,17 +30,6 @@ IDENTITY = {"GIT_AUTHOR_NAME": "T", "GIT_AUTHOR_EMAIL": "t@example.invalid",
             "GIT_COMMITTER_NAME": "T", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
 
 
-@pytest.fixture(scope="module")
-def claude_bin() -> str:
-    try:
-        return ensure_claude()
-    except ClaudeInstallError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True,
-                          env={**os.environ, **IDENTITY}).stdout
 
 
 def tether(repo: Path, *args: str) -> Any:

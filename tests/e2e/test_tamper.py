@@ -17,24 +17,15 @@ from typing import Any
 
 import pytest
 
-from harness.claude import ClaudeInstallError, ensure_claude, run_claude
+from harness.claude import run_claude
 from harness.scripted_model import ScriptedModel, ToolCall, tool_result_text
+from tests.harness.e2e_support import git
 
 pytestmark = pytest.mark.e2e
 
 LOCAL = ".claude/settings.local.json"
 
 
-@pytest.fixture(scope="module")
-def claude_bin() -> str:
-    try:
-        return ensure_claude()
-    except ClaudeInstallError as exc:
-        pytest.fail(str(exc), pytrace=False)
-
-
-def git(repo: Path, *args: str) -> str:
-    return subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, text=True).stdout
 
 
 def tether(repo: Path, *args: str) -> subprocess.CompletedProcess[str]:

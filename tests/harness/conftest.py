@@ -10,17 +10,6 @@ import pytest
 # e2e_support also puts the repository root on sys.path, so it must come before harness.
 from e2e_support import Workspace, git, make_workspace
 
-from harness.claude import ClaudeInstallError, ensure_claude
-
-
-@pytest.fixture(scope="session")
-def claude_bin() -> str:
-    try:
-        return ensure_claude()
-    except ClaudeInstallError as exc:
-        # Fail, not skip: these tests are the evidence that tether works with the real agent.
-        pytest.fail(str(exc), pytrace=False)
-
 
 @pytest.fixture
 def workspace(tmp_path: Path, claude_bin: str) -> Workspace:

@@ -83,10 +83,7 @@ def static_stdin_words(c: Cmd, home: str) -> list[str] | None:
 
 
 def static_stdin(c: Cmd, home: str) -> str | None:
-    """The text on a command's standard input when it is known literally (echo/printf, heredoc).
-
-    ``echo ~`` prints the home folder: the shell expanded the tilde before echo ran.
-    """
+    """The text on a command's standard input when it is known literally (echo/printf, heredoc)."""
     s = c.simple
     if s.stdin is not None:
         return s.stdin
@@ -94,29 +91,39 @@ def static_stdin(c: Cmd, home: str) -> str | None:
         return None
     texts: list[str] = []
     for p in s.producers:
-        argv = program([expand_user(w.text, home) if w.tilde else w.text for w in p.argv])
-        if not argv:
+        printed = printed_text(p, home)
+        if printed is None and p.argv and command_name(p.argv[0].text) in ("cat", "tee"):
+            printed = p.stdin
+        if printed is None:
             return None
-        name = command_name(argv[0])
-        if name == "echo":
-            args = argv[1:]
-            while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
-                args.pop(0)
-            texts.append(" ".join(args))
-        elif name == "printf":
-            args = argv[1:]
-            if args and args[0] == "--":
-                args.pop(0)
-            if args:
-                fmt = decode_ansi_c(args[0])
-                texts.append(fmt.replace("%s", " ".join(args[1:])) if "%s" in fmt else
-                             fmt + (" " + " ".join(args[1:]) if args[1:] else ""))
-        elif name in ("cat", "tee") and p.stdin is not None:
-            texts.append(p.stdin)
-        else:
-            return None
+        texts.append(printed)
     text = "\n".join(texts)
     return None if UNKNOWN in text else text
+
+
+def printed_text(s: Simple, home: str) -> str | None:
+    """What an echo or printf of known words prints (wrappers peeled), or None for anything else.
+
+    ``echo ~`` prints the home folder: the shell expanded the tilde before echo ran.
+    """
+    argv = program([expand_user(w.text, home) if w.tilde else w.text for w in s.argv])
+    if not argv:
+        return None
+    name = command_name(argv[0])
+    args = argv[1:]
+    if name == "echo":
+        while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
+            args = args[1:]
+        return " ".join(args)
+    if name == "printf":
+        if args and args[0] == "--":
+            args = args[1:]
+        if not args:
+            return ""
+        fmt = decode_ansi_c(args[0])
+        return (fmt.replace("%s", " ".join(args[1:])) if "%s" in fmt else
+                fmt + (" " + " ".join(args[1:]) if args[1:] else ""))
+    return None
 
 
 SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "mksh", "yash", "fish", "csh",

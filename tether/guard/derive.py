@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 
+from tether.guard.base import printed_text
 from tether.guard.syntax import UNKNOWN, Simple, Word, command_name, expand_user
 
 # Programs that pass lines through (possibly fewer of them): `find ... | head -1`.
@@ -184,18 +185,9 @@ def literal_value(word: Word, home: str) -> str | None:
     last = word.inner[-1]
     if not last.argv or any(w.dynamic for w in last.argv) or last.producers:
         return None
-    argv = [expand_user(w.text, home) if w.tilde else w.text for w in last.argv]
-    name = command_name(argv[0])
-    args = argv[1:]
-    if name == "echo":
-        while args and args[0] in ("-n", "-e", "-E", "-ne", "-en"):
-            args = args[1:]
-        text = " ".join(args)
-    elif name == "printf" and args and "%" not in args[0]:
-        text = args[0]
-    elif name == "printf" and len(args) >= 2 and args[0] in ("%s", "%s\\n"):
-        text = " ".join(args[1:])
-    else:
+    text = printed_text(last, home)
+    if text is None:
         return None
     head, _, tail = word.text.partition(UNKNOWN)
-    return head + text + tail
+    # A command substitution drops the trailing newlines of what it captured.
+    return head + text.rstrip("\n") + tail
