@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 SECTIONS = {"recorder": "bench.bench_recorder", "history": "bench.bench_history", "guard": "bench.bench_guard",
+            "scaling": "bench.bench_scaling",
             "daemon": "bench.bench_daemon"}
 
 
